@@ -1,0 +1,53 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { DomainError } from '../domain/errors';
+
+// One algorithm, pinned at both ends: tokens with `alg: none`, RS/HS confusion or anything else
+// are refused before their claims are looked at.
+const ALG = 'HS256';
+
+export type Audience = 'user' | 'agent';
+
+export interface TokenSigner<C extends Record<string, unknown>> {
+  sign(subject: string, claims: C): Promise<{ token: string; expiresAt: Date }>;
+  verify(token: string): Promise<C & { sub: string; exp: number }>;
+}
+
+export function createTokenSigner<C extends Record<string, unknown>>(opts: {
+  key: Buffer;
+  issuer: string;
+  audience: Audience;
+  ttlSeconds: number;
+  now?: () => number;
+}): TokenSigner<C> {
+  const now = opts.now ?? Date.now;
+  return {
+    async sign(subject, claims) {
+      const iat = Math.floor(now() / 1000);
+      const exp = iat + opts.ttlSeconds;
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+        .setSubject(subject)
+        .setIssuer(opts.issuer)
+        .setAudience(opts.audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(opts.key);
+      return { token, expiresAt: new Date(exp * 1000) };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, opts.key, {
+          algorithms: [ALG],
+          issuer: opts.issuer,
+          audience: opts.audience,
+          currentDate: new Date(now()),
+          requiredClaims: ['sub', 'exp', 'iat'],
+        });
+        return payload as C & { sub: string; exp: number };
+      } catch (e) {
+        const reason = e instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token';
+        throw new DomainError('UNAUTHENTICATED', reason);
+      }
+    },
+  };
+}

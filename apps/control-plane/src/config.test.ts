@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({ KARVON_DATA_DIR: '/tmp/k' });
+    expect(c).toMatchObject({
+      port: 8080,
+      databaseUrl: undefined,
+      dataDir: '/tmp/k',
+      publicUrl: 'http://localhost:8080',
+      heartbeatSeconds: 30,
+      nodeGraceSeconds: 90,
+      gitAllowedHosts: [],
+      admin: undefined,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        KARVON_PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        KARVON_MASTER_KEY: 'dG9vIHNob3J0',
+        KARVON_ADMIN_EMAIL: 'admin@example.test',
+        KARVON_GIT_ALLOWED_HOSTS: 'git.internal:3000, bad host!',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['KARVON_PORT', 'DATABASE_URL', 'KARVON_MASTER_KEY', 'KARVON_ADMIN_PASSWORD', 'KARVON_GIT_ALLOWED_HOSTS']) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('parses lists and a public URL without its trailing slash', () => {
+    const c = loadConfig({ KARVON_GIT_ALLOWED_HOSTS: 'git.internal:3000, 127.0.0.1:9418', KARVON_PUBLIC_URL: 'https://karvon.example/' });
+    expect(c.gitAllowedHosts).toEqual(['git.internal:3000', '127.0.0.1:9418']);
+    expect(c.publicUrl).toBe('https://karvon.example');
+  });
+});

@@ -1,0 +1,123 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ControlPlaneConfig } from './config';
+import { connectDatabase, type Db } from './db/connect';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import { migrateToLatest } from './db/migrate';
+import { createTokenSigner } from './auth/jwt';
+import { deriveKey, loadMasterKey } from './auth/master-key';
+import { createRateLimiter } from './auth/rate-limiter';
+import { createSessions, type UserClaims } from './auth/sessions';
+import { ensureAdmin } from './auth/users';
+import { createHttpApp } from './http/app';
+
+export interface RunningControlPlane {
+  url: string;
+  port: number;
+  db: Db;
+  /** graceful: stops accepting, lets requests in flight finish (bounded), closes the database */
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  logger: Logger;
+  /** login rate limits; tests shrink them */
+  loginLimits?: { perIp: { limit: number; windowMs: number }; perAccount: { limit: number; windowMs: number } };
+}
+
+const DEFAULT_LOGIN_LIMITS = {
+  perIp: { limit: 30, windowMs: 60_000 },
+  perAccount: { limit: 10, windowMs: 5 * 60_000 },
+};
+
+export async function startControlPlane(config: Readonly<ControlPlaneConfig>, opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const { logger } = opts;
+  // Bind the port before anything slow: a taken port fails in milliseconds, not after the
+  // database has started. Until the app is ready every request gets a 503.
+  let handler: RequestListener = notReady;
+  const server = createServer((req, res) => handler(req, res));
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  let embedded: EmbeddedDatabase | undefined;
+  let db: Db | undefined;
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pgLog = logger.child({ component: 'postgres' });
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPostgresPort,
+        log: (line) => pgLog.debug(line),
+      });
+      databaseUrl = embedded.url;
+      logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'embedded PostgreSQL started');
+    }
+    const database = connectDatabase(databaseUrl);
+    db = database;
+    const applied = await migrateToLatest(database);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const masterKey = await loadMasterKey(config.masterKey, config.dataDir);
+    const userTokens = createTokenSigner<UserClaims>({
+      key: deriveKey(masterKey, 'jwt-user'),
+      issuer: config.publicUrl,
+      audience: 'user',
+      ttlSeconds: config.accessTokenSeconds,
+    });
+    if (config.admin) await ensureAdmin(database, config.admin);
+    const limits = opts.loginLimits ?? DEFAULT_LOGIN_LIMITS;
+    handler = createHttpApp({
+      db: database,
+      logger,
+      userTokens,
+      sessions: createSessions({ db: database, signer: userTokens, refreshTokenDays: config.refreshTokenDays }),
+      loginLimits: { perIp: createRateLimiter(limits.perIp), perAccount: createRateLimiter(limits.perAccount) },
+      trustProxy: config.trustProxy,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    logger.info({ url, publicUrl: config.publicUrl }, 'control plane listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      db: database,
+      stop: () => (stopping ??= shutdown(server, database, embedded, logger)),
+    };
+  } catch (e) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db?.destroy();
+    await embedded?.stop();
+    throw e;
+  }
+}
+
+const notReady: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'starting' } }));
+};
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function shutdown(server: Server, db: Db, embedded: EmbeddedDatabase | undefined, logger: Logger): Promise<void> {
+  logger.info('shutting down');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Requests in flight get a bounded time to finish; then their sockets are cut.
+  const force = setTimeout(() => server.closeAllConnections(), 5_000);
+  await closed;
+  clearTimeout(force);
+  await db.destroy();
+  await embedded?.stop();
+  logger.info('stopped');
+}

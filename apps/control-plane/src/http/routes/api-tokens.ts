@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../db/connect';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/api-tokens';
+import { requirePrincipal } from '../principal';
+import { parseInput } from '../validate';
+
+const createBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+const idParams = z.object({ id: z.string().regex(/^tok_[a-z0-9]{20}$/, 'not an api token id') });
+
+export function apiTokenRoutes(deps: { db: Db }): Router {
+  const r = Router();
+  r.post('/api-tokens', async (req, res) => {
+    const p = requirePrincipal(req);
+    const body = parseInput(createBody, req.body);
+    const created = await createApiToken(deps.db, p.userId, body.name);
+    res.locals.audit = { action: 'api-token.create', target: `api-token:${created.id}` };
+    res.status(201).json(created);
+  });
+  r.get('/api-tokens', async (req, res) => {
+    const p = requirePrincipal(req);
+    res.json({ items: await listApiTokens(deps.db, p.userId), nextCursor: null });
+  });
+  r.delete('/api-tokens/:id', async (req, res) => {
+    const p = requirePrincipal(req);
+    const { id } = parseInput(idParams, req.params, 'params');
+    res.locals.audit = { action: 'api-token.revoke', target: `api-token:${id}` };
+    await revokeApiToken(deps.db, p.userId, id);
+    res.status(204).end();
+  });
+  return r;
+}
