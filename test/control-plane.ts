@@ -8,6 +8,8 @@ import { ApiClient } from './api-client';
 import { createTestDatabase } from './database';
 
 export interface TestControlPlane extends RunningControlPlane {
+  /** stops this control plane (keeping its database and data dir) and starts a new one on the same port */
+  restart(): Promise<TestControlPlane>;
   api: ApiClient;
   admin: { email: string; password: string };
   /** an ApiClient logged in as the admin */
@@ -28,6 +30,15 @@ export async function startTestControlPlane(
 ): Promise<TestControlPlane> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'karvon-cp-'));
+  return launch(env, opts, database, dataDir);
+}
+
+async function launch(
+  env: Record<string, string>,
+  opts: Partial<ControlPlaneOptions>,
+  database: { url: string; drop(): Promise<void> },
+  dataDir: string,
+): Promise<TestControlPlane> {
   const config = loadConfig({
     KARVON_PORT: '0',
     KARVON_HOST: '127.0.0.1',
@@ -51,6 +62,10 @@ export async function startTestControlPlane(
       const res = await api.login(TEST_ADMIN.email, TEST_ADMIN.password);
       if (res.status !== 200) throw new Error(`admin login failed: ${res.status}`);
       return api.as(res.body.accessToken);
+    },
+    async restart() {
+      await cp.stop();
+      return launch({ ...env, KARVON_PORT: String(cp.port) }, opts, database, dataDir);
     },
     async stop() {
       await cp.stop();

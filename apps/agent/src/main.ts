@@ -1,3 +1,94 @@
-// Placeholder entry until the agent's commands land (issue 3): prints usage and exits non-zero.
-console.error('usage: karvon-agent <register|run> [options] (not implemented yet)');
-process.exitCode = 2;
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import pino from 'pino';
+import { loadAgentCommand, UsageError, type AgentCommand } from './config';
+import { createAgentConnection } from './connection/agent-connection';
+import { NodeRejectedError, registerWithControlPlane } from './connection/control-plane-api';
+import { createDockerClient } from './docker/docker-client';
+import { collectFacts, dockerFacts } from './facts/collect-facts';
+import { collectUsage } from './facts/collect-usage';
+import { loadIdentity, saveIdentity, identityFile } from './state/node-identity';
+import { AGENT_VERSION } from './version';
+
+/** Exit codes: 0 done, 1 failure, 2 usage, 78 (EX_CONFIG) revoked/unregistered, so systemd does not restart it. */
+const EXIT_REVOKED = 78;
+
+async function register(cmd: Extract<AgentCommand, { command: 'register' }>, docker: Docker, log: pino.Logger): Promise<number> {
+  const existing = await loadIdentity(cmd.stateDir);
+  if (existing) {
+    log.error(`this state dir already holds node ${existing.nodeId} (${identityFile(cmd.stateDir)}); remove it to register again`);
+    return 1;
+  }
+  const facts = await collectFacts(docker);
+  try {
+    const node = await registerWithControlPlane(cmd.controlPlane, {
+      token: cmd.token,
+      hostname: sanitizeHostname(hostname()),
+      ...(cmd.name ? { name: cmd.name } : {}),
+      agentVersion: AGENT_VERSION,
+      facts,
+    });
+    await saveIdentity(cmd.stateDir, { controlPlane: cmd.controlPlane, nodeId: node.nodeId, credential: node.credential, registeredAt: new Date().toISOString() });
+    log.info({ nodeId: node.nodeId, stateDir: cmd.stateDir }, 'registered');
+    return 0;
+  } catch (e) {
+    if (e instanceof NodeRejectedError) {
+      log.error({ code: e.code }, `registration refused: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function sanitizeHostname(h: string): string {
+  const cleaned = h.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  return cleaned || 'node';
+}
+
+async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docker, log: pino.Logger): Promise<number> {
+  const identity = await loadIdentity(cmd.stateDir);
+  if (!identity) {
+    log.error(`no node identity in ${cmd.stateDir}: run "karvon-agent register" first`);
+    return EXIT_REVOKED;
+  }
+  const engine = await dockerFacts(docker);
+  if (!engine) log.warn('no Docker engine answers; the node reports no engine until one does');
+  const dataRoot = engine?.dataRoot ?? '/';
+  const connection = createAgentConnection({
+    controlPlane: identity.controlPlane,
+    nodeId: identity.nodeId,
+    credential: identity.credential,
+    agentVersion: AGENT_VERSION,
+    logger: log,
+    facts: () => collectFacts(docker),
+    usage: () => collectUsage(docker, dataRoot),
+    appliedGeneration: () => 0,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'stopping');
+      connection.stop();
+    });
+  }
+  const end = await connection.run();
+  return end === 'stopped' ? 0 : EXIT_REVOKED;
+}
+
+async function main(): Promise<void> {
+  let cmd: Readonly<AgentCommand>;
+  try {
+    cmd = loadAgentCommand(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+  const log = pino({ name: 'karvon-agent', level: cmd.logLevel, redact: ['credential', 'token', '*.credential', '*.token'] });
+  const docker = createDockerClient(cmd.dockerHost);
+  process.exitCode = cmd.command === 'register' ? await register(cmd, docker, log) : await run(cmd, docker, log);
+}
+
+await main();

@@ -42,6 +42,7 @@ const schema = z
     KARVON_DNS_RESOLVER: optionalString.pipe(hostPort.optional()),
     KARVON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     KARVON_ACCESS_TOKEN_SECONDS: seconds(10, 86_400).default(900),
+    KARVON_AGENT_TOKEN_SECONDS: seconds(5, 86_400).default(900),
     KARVON_REFRESH_TOKEN_DAYS: seconds(1, 365).default(30),
     KARVON_TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
   });
@@ -65,6 +66,8 @@ export interface ControlPlaneConfig {
   dnsResolver: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   accessTokenSeconds: number;
+  /** lifetime of the agent JWTs a node credential buys; agents refresh them over the socket */
+  agentTokenSeconds: number;
   refreshTokenDays: number;
   trustProxy: boolean;
 }
@@ -112,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     dnsResolver: v.KARVON_DNS_RESOLVER,
     logLevel: v.KARVON_LOG_LEVEL,
     accessTokenSeconds: v.KARVON_ACCESS_TOKEN_SECONDS,
+    agentTokenSeconds: v.KARVON_AGENT_TOKEN_SECONDS,
     refreshTokenDays: v.KARVON_REFRESH_TOKEN_DAYS,
     trustProxy: v.KARVON_TRUST_PROXY,
   };

@@ -11,11 +11,18 @@ import { createRateLimiter } from './auth/rate-limiter';
 import { createSessions, type UserClaims } from './auth/sessions';
 import { ensureAdmin } from './auth/users';
 import { createHttpApp } from './http/app';
+import { createAgentHub, type AgentHub } from './hub/agent-hub';
+import { LiveNodes } from './hub/live-nodes';
+import { createLivenessWriter, type LivenessWriter } from './hub/liveness-writer';
+import { createMetricsPruner } from './jobs/metrics-pruner';
+import type { AgentClaims } from './nodes/node-credentials';
 
 export interface RunningControlPlane {
   url: string;
   port: number;
   db: Db;
+  hub: AgentHub;
+  liveness: LivenessWriter;
   /** graceful: stops accepting, lets requests in flight finish (bounded), closes the database */
   stop(): Promise<void>;
 }
@@ -66,12 +73,41 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       audience: 'user',
       ttlSeconds: config.accessTokenSeconds,
     });
+    const agentTokens = createTokenSigner<AgentClaims>({
+      key: deriveKey(masterKey, 'jwt-agent'),
+      issuer: config.publicUrl,
+      audience: 'agent',
+      ttlSeconds: config.agentTokenSeconds,
+    });
     if (config.admin) await ensureAdmin(database, config.admin);
+    const live = new LiveNodes();
+    const liveness = createLivenessWriter({
+      db: database,
+      live,
+      logger: logger.child({ component: 'liveness' }),
+      timings: { heartbeatSeconds: config.heartbeatSeconds, graceSeconds: config.nodeGraceSeconds },
+    });
+    liveness.start();
+    const pruner = createMetricsPruner({ db: database, logger });
+    pruner.start();
+    const hub = createAgentHub({
+      db: database,
+      logger: logger.child({ component: 'hub' }),
+      agentTokens,
+      live,
+      heartbeatSeconds: config.heartbeatSeconds,
+    });
+    server.on('upgrade', (req, socket, head) => {
+      if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
+    });
     const limits = opts.loginLimits ?? DEFAULT_LOGIN_LIMITS;
     handler = createHttpApp({
       db: database,
       logger,
       userTokens,
+      agentTokens,
+      nodeSockets: hub,
+      publicUrl: config.publicUrl,
       sessions: createSessions({ db: database, signer: userTokens, refreshTokenDays: config.refreshTokenDays }),
       loginLimits: { perIp: createRateLimiter(limits.perIp), perAccount: createRateLimiter(limits.perAccount) },
       trustProxy: config.trustProxy,
@@ -84,7 +120,16 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       url,
       port,
       db: database,
-      stop: () => (stopping ??= shutdown(server, database, embedded, logger)),
+      hub,
+      liveness,
+      stop: () =>
+        (stopping ??= (async () => {
+          pruner.stop();
+          await hub.stop();
+          await liveness.stop();
+          await liveness.flush().catch(() => undefined);
+          await shutdown(server, database, embedded, logger);
+        })()),
     };
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,7 +9,11 @@ import { auditMutations } from './middleware/audit';
 import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestId } from './middleware/request-id';
+import type { AgentClaims } from '../nodes/node-credentials';
+import { adminNodeRoutes, type NodeSockets } from './routes/admin-nodes';
+import { agentAuthRoutes } from './routes/agent-auth';
 import { apiTokenRoutes } from './routes/api-tokens';
+import { regionRoutes } from './routes/regions';
 import { authRoutes, type LoginLimits } from './routes/auth';
 import { healthRoutes } from './routes/health';
 
@@ -19,6 +23,9 @@ export interface HttpDeps {
   db: Db;
   logger: Logger;
   userTokens: TokenSigner<UserClaims>;
+  agentTokens: TokenSigner<AgentClaims>;
+  nodeSockets: NodeSockets;
+  publicUrl: string;
   sessions: Sessions;
   loginLimits: LoginLimits;
   trustProxy: boolean;
@@ -39,9 +46,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
   // Audit first: a mutating call refused for its token is still recorded.
   api.use(auditMutations({ db: deps.db, logger: deps.logger }));
+  // Agents authenticate with their own credentials (node credential, registration token).
+  api.use(agentAuthRoutes({ db: deps.db, agentTokens: deps.agentTokens }));
   api.use(authenticate({ db: deps.db, userTokens: deps.userTokens }));
   api.use(authRoutes({ db: deps.db, sessions: deps.sessions, loginLimits: deps.loginLimits }));
   api.use(apiTokenRoutes({ db: deps.db }));
+  api.use(regionRoutes({ db: deps.db }));
+  api.use(adminNodeRoutes({ db: deps.db, publicUrl: deps.publicUrl, sockets: deps.nodeSockets }));
   app.use('/api/v1', api);
 
   app.use(notFound);

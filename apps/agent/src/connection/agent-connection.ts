@@ -1,0 +1,195 @@
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import {
+  CLOSE_CODES,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  parseFrame,
+  type Frame,
+  type NodeFacts,
+  type NodeUsage,
+} from '@karvon/protocol';
+import { backoffDelay } from './backoff';
+import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
+
+export interface ConnectionDeps {
+  controlPlane: string;
+  nodeId: string;
+  credential: string;
+  agentVersion: string;
+  logger: Logger;
+  facts(): Promise<NodeFacts>;
+  usage(): Promise<NodeUsage>;
+  appliedGeneration(): number;
+  random?: () => number;
+}
+
+/** Why the connection loop ended for good: it never ends on a lost connection. */
+export type ConnectionEnd = 'stopped' | 'revoked' | 'incompatible';
+
+type SessionEnd = { kind: 'retry'; welcomed: boolean } | { kind: 'final'; end: ConnectionEnd };
+
+/**
+ * Keeps one authenticated WebSocket to the control plane: credential → short-lived JWT, hello,
+ * heartbeats at the interval the server gives, token refresh before expiry, and reconnection
+ * with jittered exponential backoff (capped at 60 s) after any loss. Only a revoked node or an
+ * incompatible protocol stops it.
+ */
+export function createAgentConnection(deps: ConnectionDeps) {
+  const random = deps.random ?? Math.random;
+  const log = deps.logger;
+  let stopped = false;
+  let current: WebSocket | undefined;
+  let wake: (() => void) | undefined;
+
+  async function sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    wake = undefined;
+  }
+
+  async function session(): Promise<SessionEnd> {
+    let auth: { token: string; expiresAt: string };
+    try {
+      auth = await fetchAgentToken(deps.controlPlane, deps.credential);
+    } catch (e) {
+      if (e instanceof NodeRejectedError) {
+        log.error({ code: e.code }, `the control plane refused this node's credential (${e.message}); this node was removed or never registered there. Not retrying: register again with a new token.`);
+        return { kind: 'final', end: 'revoked' };
+      }
+      log.warn({ err: (e as Error).message }, 'cannot get an agent token');
+      return { kind: 'retry', welcomed: false };
+    }
+    const facts = await deps.facts();
+    const wsUrl = `${deps.controlPlane.replace(/^http/, 'ws')}/api/v1/agent/connect`;
+    const ws = new WebSocket(wsUrl, {
+      headers: { authorization: `Bearer ${auth.token}` },
+      maxPayload: MAX_FRAME_BYTES['to-agent'],
+      perMessageDeflate: false,
+      handshakeTimeout: 15_000,
+    });
+    current = ws;
+    return new Promise<SessionEnd>((resolve) => {
+      let welcomed = false;
+      let finalEnd: ConnectionEnd | undefined;
+      let heartbeat: NodeJS.Timeout | undefined;
+      let refresh: NodeJS.Timeout | undefined;
+      let lastHeard = Date.now();
+      let intervalMs = 30_000;
+      const send = (frame: Frame) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(frame));
+      };
+      const scheduleRefresh = (expiresAt: string) => {
+        if (refresh) clearTimeout(refresh);
+        const ms = Math.max(1_000, (Date.parse(expiresAt) - Date.now()) * 0.75);
+        refresh = setTimeout(() => send({ type: 'token-refresh-request', payload: {} }), ms);
+      };
+      const beat = async () => {
+        // A control plane that stopped answering pings and frames is treated as gone.
+        if (Date.now() - lastHeard > intervalMs * 3 + 5_000) {
+          log.warn('control plane silent; reconnecting');
+          ws.terminate();
+          return;
+        }
+        try {
+          const usage = await deps.usage();
+          send({
+            type: 'heartbeat',
+            payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage, allocations: [] },
+          });
+        } catch (err) {
+          log.warn({ err }, 'heartbeat failed');
+        }
+      };
+      ws.on('open', () => {
+        lastHeard = Date.now();
+        send({
+          type: 'hello',
+          payload: { protocolVersion: PROTOCOL_VERSION, agentVersion: deps.agentVersion, facts, appliedGeneration: deps.appliedGeneration() },
+        });
+      });
+      ws.on('ping', () => {
+        lastHeard = Date.now();
+      });
+      ws.on('message', (data, isBinary) => {
+        lastHeard = Date.now();
+        if (isBinary) return;
+        const parsed = parseFrame(data, { direction: 'to-agent' });
+        if (!parsed.ok) {
+          log.warn({ code: parsed.error.code }, `bad frame from control plane: ${parsed.error.message}`);
+          return;
+        }
+        const frame = parsed.frame;
+        switch (frame.type) {
+          case 'welcome':
+            welcomed = true;
+            intervalMs = frame.payload.heartbeatIntervalMs;
+            log.info({ nodeId: frame.payload.nodeId, sessionGeneration: frame.payload.sessionGeneration, heartbeatMs: intervalMs }, 'connected to the control plane');
+            void beat();
+            heartbeat = setInterval(() => void beat(), intervalMs);
+            scheduleRefresh(auth.expiresAt);
+            return;
+          case 'token-refresh':
+            auth = { token: frame.payload.token, expiresAt: frame.payload.expiresAt };
+            scheduleRefresh(auth.expiresAt);
+            return;
+          case 'error':
+            log.warn({ code: frame.payload.code, recoverable: frame.payload.recoverable }, `control plane: ${frame.payload.message}`);
+            if (frame.payload.code === 'NODE_REVOKED') finalEnd = 'revoked';
+            if (frame.payload.code === 'PROTOCOL_VERSION_UNSUPPORTED') finalEnd = 'incompatible';
+            return;
+          default:
+            return;
+        }
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => {
+          if (res.statusCode === 401 && body.includes('NODE_REVOKED')) finalEnd = 'revoked';
+          log.warn({ status: res.statusCode }, `connection refused: ${body.slice(0, 200)}`);
+          ws.terminate();
+        });
+      });
+      ws.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
+      ws.on('close', (code, reason) => {
+        if (heartbeat) clearInterval(heartbeat);
+        if (refresh) clearTimeout(refresh);
+        current = undefined;
+        if (code === CLOSE_CODES.NODE_REVOKED) finalEnd = 'revoked';
+        if (code === CLOSE_CODES.PROTOCOL_VERSION_UNSUPPORTED) finalEnd = 'incompatible';
+        if (finalEnd === 'revoked') log.error('this node was removed from the control plane; the agent stops reconnecting. Register again with a new token.');
+        else if (finalEnd === 'incompatible') log.error(`the control plane refused protocol ${PROTOCOL_VERSION}: ${reason.toString()}; upgrade the agent or the control plane`);
+        else if (!stopped) log.warn({ code, reason: reason.toString() }, 'connection lost');
+        resolve(finalEnd ? { kind: 'final', end: finalEnd } : { kind: 'retry', welcomed });
+      });
+    });
+  }
+
+  return {
+    async run(): Promise<ConnectionEnd> {
+      let attempt = 0;
+      while (!stopped) {
+        const end = await session();
+        if (end.kind === 'final') return end.end;
+        if (stopped) break;
+        attempt = end.welcomed ? 0 : attempt + 1;
+        const delay = backoffDelay(attempt, random);
+        log.info({ delayMs: delay, attempt }, 'reconnecting');
+        await sleep(delay);
+      }
+      return 'stopped';
+    },
+    stop(): void {
+      stopped = true;
+      current?.close(1000, 'agent stopping');
+      wake?.();
+    },
+  };
+}

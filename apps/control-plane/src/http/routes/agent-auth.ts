@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { nodeFactsSchema } from '@karvon/protocol';
+import type { Db } from '../../db/connect';
+import { DomainError } from '../../domain/errors';
+import type { TokenSigner } from '../../auth/jwt';
+import { exchangeCredential, type AgentClaims } from '../../nodes/node-credentials';
+import { registerNode } from '../../nodes/register-node';
+import { parseInput } from '../validate';
+
+const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a host name: letters, digits, . _ -, up to 63');
+const registerBody = z.strictObject({
+  token: z.string().min(1).max(256),
+  hostname: nodeName,
+  name: nodeName.optional(),
+  agentVersion: z.string().min(1).max(64).default('unknown'),
+  facts: nodeFactsSchema,
+});
+
+/** Agent-facing HTTP: registration and the credential → JWT exchange. Mounted before user auth. */
+export function agentAuthRoutes(deps: { db: Db; agentTokens: TokenSigner<AgentClaims> }): Router {
+  const r = Router();
+  r.post('/agent/register', async (req, res) => {
+    const body = parseInput(registerBody, req.body);
+    res.locals.audit = { action: 'node.register', target: `host:${body.hostname}` };
+    const node = await registerNode(deps.db, { token: body.token, name: body.name ?? body.hostname, facts: body.facts, agentVersion: body.agentVersion });
+    res.locals.audit = { action: 'node.register', target: `node:${node.nodeId}`, actorId: node.nodeId };
+    res.status(201).json(node);
+  });
+  r.post('/agent/token', async (req, res) => {
+    const m = /^Bearer (\S{1,256})$/.exec(req.get('authorization') ?? '');
+    if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization: Bearer <node credential> is required');
+    const issued = await exchangeCredential(deps.db, deps.agentTokens, m[1]!);
+    res.locals.audit = { action: 'node.token', target: `node:${issued.nodeId}`, actorId: issued.nodeId };
+    res.json({ token: issued.token, expiresAt: issued.expiresAt });
+  });
+  return r;
+}

@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../db/connect';
+import { createRegion, deleteRegion, listRegions, renameRegion } from '../../catalog/regions';
+import { requireAdmin, requirePrincipal } from '../principal';
+import { parseInput } from '../validate';
+
+/** Region ids are DNS labels: they appear in system hostnames (`<app>.<region>.<apps domain>`). */
+export const regionId = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, 'a DNS label: a-z, 0-9 and -, 2–32 characters');
+const regionName = z.string().trim().min(1).max(100);
+const createBody = z.strictObject({ id: regionId, name: regionName });
+const patchBody = z.strictObject({ name: regionName });
+const params = z.object({ id: regionId });
+
+export function regionRoutes(deps: { db: Db }): Router {
+  const r = Router();
+  r.get('/regions', async (req, res) => {
+    requirePrincipal(req);
+    res.json({ items: await listRegions(deps.db), nextCursor: null });
+  });
+  r.post('/admin/regions', async (req, res) => {
+    requireAdmin(req);
+    const body = parseInput(createBody, req.body);
+    res.locals.audit = { action: 'region.create', target: `region:${body.id}` };
+    res.status(201).json(await createRegion(deps.db, body));
+  });
+  r.patch('/admin/regions/:id', async (req, res) => {
+    requireAdmin(req);
+    const { id } = parseInput(params, req.params, 'params');
+    const body = parseInput(patchBody, req.body);
+    res.locals.audit = { action: 'region.update', target: `region:${id}` };
+    res.json(await renameRegion(deps.db, id, body.name));
+  });
+  r.delete('/admin/regions/:id', async (req, res) => {
+    requireAdmin(req);
+    const { id } = parseInput(params, req.params, 'params');
+    res.locals.audit = { action: 'region.delete', target: `region:${id}` };
+    await deleteRegion(deps.db, id);
+    res.status(204).end();
+  });
+  return r;
+}

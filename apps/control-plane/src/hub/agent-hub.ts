@@ -1,0 +1,156 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { CLOSE_CODES, MAX_FRAME_BYTES, type Frame } from '@karvon/protocol';
+import type { Db } from '../db/connect';
+import { isDomainError } from '../domain/errors';
+import type { TokenSigner } from '../auth/jwt';
+import { capacityFromFacts } from '../nodes/capacity';
+import type { AgentClaims } from '../nodes/node-credentials';
+import { AgentSession, type SessionHost } from './agent-session';
+import type { LiveNodes } from './live-nodes';
+import { authenticateUpgrade } from './upgrade-auth';
+
+export const AGENT_CONNECT_PATH = '/api/v1/agent/connect';
+
+export interface AgentHubOptions {
+  db: Db;
+  logger: Logger;
+  agentTokens: TokenSigner<AgentClaims>;
+  live: LiveNodes;
+  heartbeatSeconds: number;
+  /** Largest inbound frame; the protocol's bound for frames to the control plane by default. */
+  maxFrameBytes?: number;
+  flood?: { framesPerSecond: number; burst: number };
+  now?: () => number;
+}
+
+export interface AgentHub {
+  /** handles an HTTP upgrade for the agent path; returns false for other paths */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** closes a revoked node's socket at once (if this process holds it) */
+  revoke(nodeId: string): void;
+  send(nodeId: string, frame: Frame): boolean;
+  connectedNodeIds(): string[];
+  stop(): Promise<void>;
+}
+
+export function createAgentHub(opts: AgentHubOptions): AgentHub {
+  const { db, logger, live } = opts;
+  const maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES['to-control-plane'];
+  const now = opts.now ?? Date.now;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+  const current = new Map<string, AgentSession>();
+  const all = new Set<AgentSession>();
+
+  const host: SessionHost = {
+    logger,
+    live,
+    heartbeatSeconds: opts.heartbeatSeconds,
+    maxFrameBytes,
+    flood: opts.flood ?? { framesPerSecond: 20, burst: 200 },
+    now,
+    async admit(nodeId, hello) {
+      const capacity = capacityFromFacts(hello.facts);
+      const rows = await db('nodes')
+        .where({ id: nodeId })
+        .whereNull('revoked_at')
+        .update({
+          session_generation: db.raw('session_generation + 1'),
+          liveness: 'online',
+          last_heartbeat_at: db.fn.now(),
+          facts: JSON.stringify(hello.facts),
+          agent_version: hello.agentVersion,
+          capacity_cpu_millicores: capacity.cpuMillicores,
+          capacity_memory_mb: capacity.memoryMb,
+          capacity_disk_mb: capacity.diskMb,
+          updated_at: db.fn.now(),
+        })
+        .returning<Array<{ session_generation: string }>>(['session_generation']);
+      if (rows.length === 0) throw new Error('node revoked during admission');
+      return Number(rows[0]!.session_generation);
+    },
+    install(session) {
+      const previous = current.get(session.nodeId);
+      if (previous && previous !== session) {
+        // Two connections racing: the higher session generation (later admission) wins.
+        if (previous.generation > session.generation) return false;
+        previous.sendError('SUPERSEDED', 'another session for this node took over', false);
+        previous.close(CLOSE_CODES.SUPERSEDED, 'superseded by a newer session');
+      }
+      current.set(session.nodeId, session);
+      live.connected(session.nodeId);
+      return true;
+    },
+    removed(session) {
+      all.delete(session);
+      if (current.get(session.nodeId) === session) {
+        current.delete(session.nodeId);
+        live.disconnected(session.nodeId);
+      }
+    },
+    async refreshToken(nodeId) {
+      const { token, expiresAt } = await opts.agentTokens.sign(nodeId, {});
+      return { token, expiresAt: expiresAt.toISOString(), expiresAtMs: expiresAt.getTime() };
+    },
+  };
+
+  // One timer for every socket: ping, and terminate peers that did not answer the last ping.
+  const pulse = setInterval(() => {
+    for (const s of all) s.checkPulse();
+  }, opts.heartbeatSeconds * 1000);
+  pulse.unref();
+
+  function reject(socket: Duplex, status: number, code: string, message: string): void {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Service Unavailable'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== AGENT_CONNECT_PATH) return false;
+      socket.on('error', () => socket.destroy());
+      authenticateUpgrade(req, { db, agentTokens: opts.agentTokens }).then(
+        (agent) => {
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            const session = new AgentSession(agent.nodeId, ws, agent.tokenExpiresAt, host);
+            all.add(session);
+          });
+        },
+        (err: unknown) => {
+          if (isDomainError(err) && err.code === 'UNAUTHENTICATED') {
+            const revoked = err.details?.reason === 'NODE_REVOKED';
+            reject(socket, 401, revoked ? 'NODE_REVOKED' : 'UNAUTHENTICATED', err.message);
+          } else {
+            logger.warn({ err }, 'agent upgrade failed');
+            reject(socket, 503, 'UNAVAILABLE', 'try again later');
+          }
+        },
+      );
+      return true;
+    },
+    revoke(nodeId) {
+      const s = current.get(nodeId);
+      if (!s) return;
+      s.sendError('NODE_REVOKED', 'this node was removed by an administrator', false);
+      s.close(CLOSE_CODES.NODE_REVOKED, 'node revoked');
+    },
+    send(nodeId, frame) {
+      const s = current.get(nodeId);
+      if (!s?.isReady) return false;
+      s.send(frame);
+      return true;
+    },
+    connectedNodeIds: () => [...current.keys()],
+    async stop() {
+      clearInterval(pulse);
+      for (const s of [...all]) s.close(1001, 'control plane shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Db } from '../db/connect';
+import { DomainError } from '../domain/errors';
+import type { Resources } from './capacity';
+import { nodeStatus, type AdminStatus, type Liveness, type NodeStatus } from './node-status';
+
+export interface NodeView {
+  id: string;
+  name: string;
+  region: string;
+  labels: string[];
+  status: NodeStatus;
+  liveness: Liveness;
+  degraded: boolean;
+  capacity: Resources;
+  allocated: Resources;
+  usage: { cpuPercent: number; memoryMb: number; diskMb: number };
+  containerCount: number;
+  lastHeartbeatAt: string | null;
+  agentVersion: string | null;
+  facts: Record<string, unknown>;
+  createdAt: string;
+}
+
+interface NodeRow {
+  id: string;
+  name: string;
+  region_id: string;
+  labels: string[];
+  admin_status: AdminStatus;
+  liveness: Liveness;
+  degraded: boolean;
+  capacity_cpu_millicores: number;
+  capacity_memory_mb: number;
+  capacity_disk_mb: number;
+  usage: { cpuPercent?: number; memoryUsedMb?: number; diskUsedMb?: number };
+  container_count: number;
+  last_heartbeat_at: Date | null;
+  agent_version: string | null;
+  facts: Record<string, unknown>;
+  created_at: Date;
+  alloc_cpu: string | null;
+  alloc_mem: string | null;
+  alloc_disk: string | null;
+}
+
+function toView(r: NodeRow): NodeView {
+  return {
+    id: r.id,
+    name: r.name,
+    region: r.region_id,
+    labels: r.labels,
+    status: nodeStatus(r.admin_status, r.liveness),
+    liveness: r.liveness,
+    degraded: r.degraded,
+    capacity: { cpuMillicores: r.capacity_cpu_millicores, memoryMb: r.capacity_memory_mb, diskMb: r.capacity_disk_mb },
+    allocated: { cpuMillicores: Number(r.alloc_cpu ?? 0), memoryMb: Number(r.alloc_mem ?? 0), diskMb: Number(r.alloc_disk ?? 0) },
+    usage: { cpuPercent: r.usage.cpuPercent ?? 0, memoryMb: r.usage.memoryUsedMb ?? 0, diskMb: r.usage.diskUsedMb ?? 0 },
+    containerCount: r.container_count,
+    lastHeartbeatAt: r.last_heartbeat_at ? r.last_heartbeat_at.toISOString() : null,
+    agentVersion: r.agent_version,
+    facts: r.facts,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+function nodesQuery(db: Db) {
+  const allocated = db('allocations')
+    .whereNull('stopped_at')
+    .groupBy('node_id')
+    .select('node_id', db.raw('sum(cpu_millicores) as alloc_cpu'), db.raw('sum(memory_mb) as alloc_mem'), db.raw('sum(disk_mb) as alloc_disk'))
+    .as('a');
+  return db('nodes as n').leftJoin(allocated, 'a.node_id', 'n.id').whereNull('n.revoked_at').select('n.*', 'a.alloc_cpu', 'a.alloc_mem', 'a.alloc_disk');
+}
+
+export async function listNodes(db: Db, filter: { region?: string; limit: number; cursor?: string }): Promise<{ items: NodeView[]; nextCursor: string | null }> {
+  const q = nodesQuery(db).orderBy('n.id').limit(filter.limit + 1);
+  if (filter.region) void q.where('n.region_id', filter.region);
+  if (filter.cursor) void q.where('n.id', '>', filter.cursor);
+  const rows = await q.then((r) => r as NodeRow[]);
+  const page = rows.slice(0, filter.limit).map(toView);
+  return { items: page, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
+}
+
+export async function getNode(db: Db, id: string): Promise<NodeView> {
+  const row = await nodesQuery(db).where('n.id', id).first().then((r) => r as NodeRow | undefined);
+  if (!row) throw new DomainError('NOT_FOUND', 'node not found');
+  return toView(row);
+}
