@@ -54,7 +54,10 @@ export async function userForApiToken(db: Db, token: string): Promise<User | und
     .whereNull('t.revoked_at')
     .first<(User & { token_id: string }) | undefined>('u.id', 'u.email', 'u.role', 't.id as token_id');
   if (!row) return undefined;
-  // Coarse last-use stamp; not awaited by the caller's critical path semantics but still ordered.
-  await db('api_tokens').where({ id: row.token_id }).update({ last_used_at: db.fn.now() });
+  // A coarse last-use stamp (to the minute), so a busy token does not write on every request.
+  await db('api_tokens')
+    .where({ id: row.token_id })
+    .where((q) => void q.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw(`now() - interval '1 minute'`)))
+    .update({ last_used_at: db.fn.now() });
   return { id: row.id, email: row.email, role: row.role };
 }

@@ -18,7 +18,7 @@ declare module 'express-serve-static-core' {
   }
   interface Locals {
     /** what the audit middleware records for a mutating call; routes fill it in */
-    audit?: { action: string; target?: string; details?: Record<string, unknown>; actorId?: string };
+    audit?: { action: string; target?: string; details?: Record<string, unknown>; actorId?: string; actorType?: 'node' | 'anonymous' };
   }
 }
 

@@ -18,7 +18,7 @@ export function auditMutations(deps: { db: Db; logger: Logger }): RequestHandler
       const route = (req.route as { path?: string } | undefined)?.path;
       const p = req.principal;
       writeAudit(deps.db, {
-        actorType: p ? p.kind : 'anonymous',
+        actorType: p ? p.kind : (named?.actorType ?? 'anonymous'),
         actorId: p?.userId ?? named?.actorId ?? null,
         action: named?.action ?? `${req.method} ${req.baseUrl}${route ?? req.path}`,
         target: named?.target ?? null,

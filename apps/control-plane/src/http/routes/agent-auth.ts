@@ -24,14 +24,14 @@ export function agentAuthRoutes(deps: { db: Db; agentTokens: TokenSigner<AgentCl
     const body = parseInput(registerBody, req.body);
     res.locals.audit = { action: 'node.register', target: `host:${body.hostname}` };
     const node = await registerNode(deps.db, { token: body.token, name: body.name ?? body.hostname, facts: body.facts, agentVersion: body.agentVersion });
-    res.locals.audit = { action: 'node.register', target: `node:${node.nodeId}`, actorId: node.nodeId };
+    res.locals.audit = { action: 'node.register', target: `node:${node.nodeId}`, actorId: node.nodeId, actorType: 'node' };
     res.status(201).json(node);
   });
   r.post('/agent/token', async (req, res) => {
     const m = /^Bearer (\S{1,256})$/.exec(req.get('authorization') ?? '');
     if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization: Bearer <node credential> is required');
     const issued = await exchangeCredential(deps.db, deps.agentTokens, m[1]!);
-    res.locals.audit = { action: 'node.token', target: `node:${issued.nodeId}`, actorId: issued.nodeId };
+    res.locals.audit = { action: 'node.token', target: `node:${issued.nodeId}`, actorId: issued.nodeId, actorType: 'node' };
     res.json({ token: issued.token, expiresAt: issued.expiresAt });
   });
   return r;
