@@ -10,6 +10,8 @@ import { createTestDatabase } from './database';
 export interface TestControlPlane extends RunningControlPlane {
   /** stops this control plane (keeping its database and data dir) and starts a new one on the same port */
   restart(): Promise<TestControlPlane>;
+  /** stops this control plane only (database and data dir kept); the returned function starts a new one on the same port */
+  halt(): Promise<() => Promise<TestControlPlane>>;
   api: ApiClient;
   admin: { email: string; password: string };
   /** an ApiClient logged in as the admin */
@@ -66,6 +68,10 @@ async function launch(
     async restart() {
       await cp.stop();
       return launch({ ...env, KARVON_PORT: String(cp.port) }, opts, database, dataDir);
+    },
+    async halt() {
+      await cp.stop();
+      return () => launch({ ...env, KARVON_PORT: String(cp.port) }, opts, database, dataDir);
     },
     async stop() {
       await cp.stop();

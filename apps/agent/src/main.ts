@@ -7,7 +7,11 @@ import { NodeRejectedError, registerWithControlPlane } from './connection/contro
 import { createDockerClient } from './docker/docker-client';
 import { collectFacts, dockerFacts } from './facts/collect-facts';
 import { collectUsage } from './facts/collect-usage';
+import { createDesiredStateStore } from './state/desired-state-store';
 import { loadIdentity, saveIdentity, identityFile } from './state/node-identity';
+import { noopTask } from './tasks/noop-task';
+import { createTaskJournal } from './tasks/task-journal';
+import { createTaskRunner } from './tasks/task-runner';
 import { AGENT_VERSION } from './version';
 
 /** Exit codes: 0 done, 1 failure, 2 usage, 78 (EX_CONFIG) revoked/unregistered, so systemd does not restart it. */
@@ -54,6 +58,15 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   const engine = await dockerFacts(docker);
   if (!engine) log.warn('no Docker engine answers; the node reports no engine until one does');
   const dataRoot = engine?.dataRoot ?? '/';
+  const desired = createDesiredStateStore(cmd.stateDir);
+  await desired.load();
+  // The runner sends through the connection, which is created just below.
+  const runner = createTaskRunner({
+    journal: createTaskJournal(cmd.stateDir),
+    handlers: { noop: noopTask },
+    logger: log,
+    send: (frame) => connection.send(frame),
+  });
   const connection = createAgentConnection({
     controlPlane: identity.controlPlane,
     nodeId: identity.nodeId,
@@ -62,11 +75,18 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     logger: log,
     facts: () => collectFacts(docker),
     usage: () => collectUsage(docker, dataRoot),
-    appliedGeneration: () => 0,
+    appliedGeneration: () => desired.generation,
+    onDesiredState: async (state) => {
+      if (state.generation < desired.generation) return;
+      await desired.save(state);
+      log.info({ generation: state.generation, allocations: state.allocations.length }, 'desired state recorded');
+    },
+    onTask: (task) => runner.handle(task),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'stopping');
+      runner.stop();
       connection.stop();
     });
   }

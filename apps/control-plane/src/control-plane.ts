@@ -15,6 +15,9 @@ import { createAgentHub, type AgentHub } from './hub/agent-hub';
 import { LiveNodes } from './hub/live-nodes';
 import { createLivenessWriter, type LivenessWriter } from './hub/liveness-writer';
 import { createMetricsPruner } from './jobs/metrics-pruner';
+import { createDispatcher, type Dispatcher } from './dispatch/dispatcher';
+import { listenForNodeWork } from './dispatch/node-wakeups';
+import { createPlanner, type Planner } from './planner/planner';
 import type { AgentClaims } from './nodes/node-credentials';
 
 export interface RunningControlPlane {
@@ -23,6 +26,8 @@ export interface RunningControlPlane {
   db: Db;
   hub: AgentHub;
   liveness: LivenessWriter;
+  planner: Planner;
+  dispatcher: Dispatcher;
   /** graceful: stops accepting, lets requests in flight finish (bounded), closes the database */
   stop(): Promise<void>;
 }
@@ -31,6 +36,8 @@ export interface ControlPlaneOptions {
   logger: Logger;
   /** login rate limits; tests shrink them */
   loginLimits?: { perIp: { limit: number; windowMs: number }; perAccount: { limit: number; windowMs: number } };
+  /** how often dispatch re-checks connected nodes for missed work (default 1 s); tests stretch it */
+  dispatchPollMs?: number;
 }
 
 const DEFAULT_LOGIN_LIMITS = {
@@ -97,6 +104,15 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       live,
       heartbeatSeconds: config.heartbeatSeconds,
     });
+    const dispatcher = createDispatcher({
+      db: database,
+      logger: logger.child({ component: 'dispatch' }),
+      sessions: hub,
+      ...(opts.dispatchPollMs ? { pollMs: opts.dispatchPollMs } : {}),
+    });
+    hub.setEvents(dispatcher);
+    const wakeups = listenForNodeWork({ url: databaseUrl, logger: logger.child({ component: 'wakeups' }), onWake: (ids) => dispatcher.wake(ids) });
+    const planner = createPlanner({ db: database, rng: Math.random });
     server.on('upgrade', (req, socket, head) => {
       if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
@@ -122,10 +138,14 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       db: database,
       hub,
       liveness,
+      planner,
+      dispatcher,
       stop: () =>
         (stopping ??= (async () => {
           pruner.stop();
+          await wakeups.stop();
           await hub.stop();
+          await dispatcher.stop();
           await liveness.stop();
           await liveness.flush().catch(() => undefined);
           await shutdown(server, database, embedded, logger);

@@ -6,9 +6,11 @@ import {
   PROTOCOL_VERSION,
   encodeFrame,
   parseFrame,
+  type DesiredStatePayload,
   type Frame,
   type NodeFacts,
   type NodeUsage,
+  type Task,
 } from '@karvon/protocol';
 import { backoffDelay } from './backoff';
 import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
@@ -22,6 +24,9 @@ export interface ConnectionDeps {
   facts(): Promise<NodeFacts>;
   usage(): Promise<NodeUsage>;
   appliedGeneration(): number;
+  /** records (later: converges on) a desired state; the generation is acknowledged once it resolves */
+  onDesiredState(state: DesiredStatePayload): Promise<void>;
+  onTask(task: Task): void;
   random?: () => number;
 }
 
@@ -41,6 +46,8 @@ export function createAgentConnection(deps: ConnectionDeps) {
   const log = deps.logger;
   let stopped = false;
   let current: WebSocket | undefined;
+  let sessionGeneration: number | undefined;
+  let applying: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
 
   async function sleep(ms: number): Promise<void> {
@@ -129,11 +136,35 @@ export function createAgentConnection(deps: ConnectionDeps) {
         switch (frame.type) {
           case 'welcome':
             welcomed = true;
+            sessionGeneration = frame.payload.sessionGeneration;
             intervalMs = frame.payload.heartbeatIntervalMs;
             log.info({ nodeId: frame.payload.nodeId, sessionGeneration: frame.payload.sessionGeneration, heartbeatMs: intervalMs }, 'connected to the control plane');
             void beat();
             heartbeat = setInterval(() => void beat(), intervalMs);
             scheduleRefresh(auth.expiresAt);
+            return;
+          case 'desired-state': {
+            // Fencing: instructions from another session (an older one, replayed late) are not ours.
+            if (frame.payload.sessionGeneration !== sessionGeneration) {
+              log.warn({ got: frame.payload.sessionGeneration, session: sessionGeneration }, 'ignoring a desired state from another session');
+              return;
+            }
+            const state = frame.payload;
+            // Applied one at a time, in arrival order: a newer snapshot never races an older one.
+            applying = applying
+              .then(() => deps.onDesiredState(state))
+              .then(
+                () => send({ type: 'desired-state-ack', payload: { generation: state.generation } }),
+                (err: unknown) => log.error({ err, generation: state.generation }, 'cannot apply desired state'),
+              );
+            return;
+          }
+          case 'task':
+            if (frame.payload.sessionGeneration !== sessionGeneration) {
+              log.warn({ taskId: frame.payload.id }, 'ignoring a task from another session');
+              return;
+            }
+            deps.onTask(frame.payload);
             return;
           case 'token-refresh':
             auth = { token: frame.payload.token, expiresAt: frame.payload.expiresAt };
@@ -162,6 +193,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
         if (heartbeat) clearInterval(heartbeat);
         if (refresh) clearTimeout(refresh);
         current = undefined;
+        sessionGeneration = undefined;
         if (code === CLOSE_CODES.NODE_REVOKED) finalEnd = 'revoked';
         if (code === CLOSE_CODES.PROTOCOL_VERSION_UNSUPPORTED) finalEnd = 'incompatible';
         if (finalEnd === 'revoked') log.error('this node was removed from the control plane; the agent stops reconnecting. Register again with a new token.');
@@ -185,6 +217,10 @@ export function createAgentConnection(deps: ConnectionDeps) {
         await sleep(delay);
       }
       return 'stopped';
+    },
+    /** sends on the live socket if there is one; a frame lost here is recovered by redelivery */
+    send(frame: Frame): void {
+      if (current?.readyState === WebSocket.OPEN && sessionGeneration !== undefined) current.send(encodeFrame(frame));
     },
     stop(): void {
       stopped = true;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { open, rename, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -5,7 +6,7 @@ import path from 'node:path';
 export async function writeFileAtomic(file: string, data: string, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { CLOSE_CODES, MAX_FRAME_BYTES, type Frame } from '@karvon/protocol';
+import { CLOSE_CODES, MAX_FRAME_BYTES, type Frame, type FrameToControlPlane } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { isDomainError } from '../domain/errors';
 import type { TokenSigner } from '../auth/jwt';
@@ -24,6 +24,14 @@ export interface AgentHubOptions {
   maxFrameBytes?: number;
   flood?: { framesPerSecond: number; burst: number };
   now?: () => number;
+  /** where sessions' lifecycle and replies go (the dispatcher); set after construction */
+  events?: HubEvents;
+}
+
+export interface HubEvents {
+  sessionReady(nodeId: string): void;
+  sessionEnded(nodeId: string): void;
+  onAgentFrame(nodeId: string, frame: FrameToControlPlane): void;
 }
 
 export interface AgentHub {
@@ -32,7 +40,10 @@ export interface AgentHub {
   /** closes a revoked node's socket at once (if this process holds it) */
   revoke(nodeId: string): void;
   send(nodeId: string, frame: Frame): boolean;
+  /** the generation of this node's current session in this process, if it is connected here */
+  sessionGeneration(nodeId: string): number | undefined;
   connectedNodeIds(): string[];
+  setEvents(events: HubEvents): void;
   stop(): Promise<void>;
 }
 
@@ -43,6 +54,7 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   const current = new Map<string, AgentSession>();
   const all = new Set<AgentSession>();
+  let events = opts.events;
 
   const host: SessionHost = {
     logger,
@@ -88,7 +100,15 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       if (current.get(session.nodeId) === session) {
         current.delete(session.nodeId);
         live.disconnected(session.nodeId);
+        events?.sessionEnded(session.nodeId);
       }
+    },
+    ready(session) {
+      if (current.get(session.nodeId) === session) events?.sessionReady(session.nodeId);
+    },
+    agentFrame(session, frame) {
+      // Replies from a superseded session are late frames of a dead session: ignored.
+      if (current.get(session.nodeId) === session) events?.onAgentFrame(session.nodeId, frame);
     },
     async refreshToken(nodeId) {
       const { token, expiresAt } = await opts.agentTokens.sign(nodeId, {});
@@ -146,7 +166,14 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       s.send(frame);
       return true;
     },
+    sessionGeneration(nodeId) {
+      const s = current.get(nodeId);
+      return s?.isReady ? s.generation : undefined;
+    },
     connectedNodeIds: () => [...current.keys()],
+    setEvents(e) {
+      events = e;
+    },
     async stop() {
       clearInterval(pulse);
       for (const s of [...all]) s.close(1001, 'control plane shutting down');

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   parseFrame,
   type Frame,
+  type FrameToControlPlane,
   type ProtocolErrorCode,
 } from '@karvon/protocol';
 import type { LiveNodes, NodeUsage } from './live-nodes';
@@ -24,6 +25,10 @@ export interface SessionHost {
   install(session: AgentSession): boolean;
   removed(session: AgentSession): void;
   refreshToken(nodeId: string): Promise<{ token: string; expiresAt: string; expiresAtMs: number }>;
+  /** the session was welcomed: its desired state and tasks may flow */
+  ready(session: AgentSession): void;
+  /** replies for dispatch: desired-state acks, task acks, progress, results, log chunks */
+  agentFrame(session: AgentSession, frame: FrameToControlPlane): void;
 }
 
 /** Bad frames tolerated (each answered with a coded error) before the socket is closed. */
@@ -159,7 +164,7 @@ export class AgentSession {
         this.sendError('UNEXPECTED_FRAME', 'hello was already received', true);
         return;
       default:
-        // Task and desired-state replies are handled by dispatch (later); accepted and ignored here.
+        this.host.agentFrame(this, frame as FrameToControlPlane);
         return;
     }
   }
@@ -190,6 +195,7 @@ export class AgentSession {
             serverProtocolVersion: PROTOCOL_VERSION,
           },
         });
+        this.host.ready(this);
       },
       (err: unknown) => {
         this.host.logger.warn({ err, nodeId: this.nodeId }, 'agent admission failed');

@@ -1,0 +1,92 @@
+import type { Db } from '../db/connect';
+import { newId } from '../db/ids';
+import type { Resources } from '../nodes/capacity';
+import type { AllocationSpec } from './allocation-spec';
+import { notifyNodes } from '../dispatch/node-wakeups';
+
+/** Another plan took the capacity this one counted on: re-plan against a fresh snapshot. */
+export class PlanConflict extends Error {
+  constructor(readonly nodeIds: string[]) {
+    super(`capacity changed on ${nodeIds.join(', ')}`);
+  }
+}
+
+export interface PlacementToCommit {
+  appId: string;
+  releaseId: string | null;
+  resources: Resources;
+  nodeIds: string[];
+  spec: AllocationSpec;
+}
+
+export interface CommittedAllocation {
+  id: string;
+  nodeId: string;
+}
+
+/**
+ * Writes a batch of placements in ONE transaction: for each target node a conditional update
+ * re-checks that the reservation still fits (status, capacity) and adds it, bumping the node's
+ * desired-state generation; if any node refuses, nothing is written (PlanConflict). Then the
+ * allocations are inserted and the nodes' sockets are woken through NOTIFY, delivered at commit.
+ */
+export async function commitPlacements(db: Db, batch: readonly PlacementToCommit[]): Promise<CommittedAllocation[]> {
+  const perNode = new Map<string, Resources & { count: number }>();
+  for (const p of batch) {
+    for (const nodeId of p.nodeIds) {
+      const t = perNode.get(nodeId) ?? { cpuMillicores: 0, memoryMb: 0, diskMb: 0, count: 0 };
+      t.cpuMillicores += p.resources.cpuMillicores;
+      t.memoryMb += p.resources.memoryMb;
+      t.diskMb += p.resources.diskMb;
+      t.count += 1;
+      perNode.set(nodeId, t);
+    }
+  }
+  // Lock order by id so two batches touching the same nodes cannot deadlock.
+  const deltas = [...perNode.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, d]) => ({ id, cpu: d.cpuMillicores, mem: d.memoryMb, disk: d.diskMb, n: d.count }));
+  return db.transaction(async (trx) => {
+    const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
+      `update nodes n set
+         allocated_cpu_millicores = n.allocated_cpu_millicores + d.cpu,
+         allocated_memory_mb = n.allocated_memory_mb + d.mem,
+         allocated_disk_mb = n.allocated_disk_mb + d.disk,
+         allocation_count = n.allocation_count + d.n,
+         desired_generation = n.desired_generation + 1,
+         updated_at = now()
+       from (select * from json_to_recordset(?::json) as x(id text, cpu int, mem int, disk int, n int)) d
+       where n.id = d.id
+         and n.revoked_at is null and n.admin_status = 'active' and n.liveness = 'online'
+         and n.allocated_cpu_millicores + d.cpu <= n.capacity_cpu_millicores
+         and n.allocated_memory_mb + d.mem <= n.capacity_memory_mb
+         and n.allocated_disk_mb + d.disk <= n.capacity_disk_mb
+         and n.allocation_count + d.n <= n.max_containers
+       returning n.id`,
+      [JSON.stringify(deltas)],
+    );
+    if (reserved.rows.length !== deltas.length) {
+      const ok = new Set(reserved.rows.map((r) => r.id));
+      throw new PlanConflict(deltas.map((d) => d.id).filter((id) => !ok.has(id)));
+    }
+    const committed: CommittedAllocation[] = [];
+    const rows = batch.flatMap((p) =>
+      p.nodeIds.map((nodeId) => {
+        const id = newId('alloc');
+        committed.push({ id, nodeId });
+        return {
+          id,
+          app_id: p.appId,
+          release_id: p.releaseId,
+          node_id: nodeId,
+          cpu_millicores: p.resources.cpuMillicores,
+          memory_mb: p.resources.memoryMb,
+          disk_mb: p.resources.diskMb,
+          desired_status: 'running',
+          spec: JSON.stringify(p.spec),
+        };
+      }),
+    );
+    for (let i = 0; i < rows.length; i += 1000) await trx('allocations').insert(rows.slice(i, i + 1000));
+    await notifyNodes(trx, deltas.map((d) => d.id));
+    return committed;
+  });
+}

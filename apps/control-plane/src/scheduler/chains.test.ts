@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { APP_CHAIN, BUILD_CHAIN } from './chains';
+import { askFor, fleetOf, NOW, nodeSnapshot, res, viewOf } from './test-fleet';
+
+// The chains are written out by hand for speed; these properties keep them equal to their arrays.
+const nodeArb = fc.record({
+  status: fc.constantFrom('online', 'online', 'online', 'suspect', 'offline', 'draining', 'disabled'),
+  region: fc.constantFrom('tashkent-1', 'tashkent-1', 'samarkand-1'),
+  labels: fc.subarray(['ssd', 'gpu', 'builder']),
+  degraded: fc.boolean(),
+  cpu: fc.integer({ min: 0, max: 4_000 }),
+  mem: fc.integer({ min: 0, max: 8_000 }),
+  disk: fc.integer({ min: 0, max: 10_000 }),
+  containers: fc.integer({ min: 0, max: 10 }),
+  builds: fc.integer({ min: 0, max: 3 }),
+  replicas: fc.integer({ min: 0, max: 3 }),
+  failedAgo: fc.option(fc.integer({ min: 0, max: 3_600_000 })),
+});
+const askArb = fc.record({
+  labels: fc.subarray(['ssd', 'gpu', 'builder', 'arm'], { maxLength: 2 }),
+  cpu: fc.integer({ min: 0, max: 2_000 }),
+  mem: fc.integer({ min: 0, max: 4_000 }),
+  disk: fc.integer({ min: 0, max: 5_000 }),
+  policy: fc.constantFrom('spread' as const, 'pack' as const),
+  pending: fc.integer({ min: 0, max: 3 }),
+  useBits: fc.boolean(),
+});
+
+describe('chains', () => {
+  it('reject with the first failing checker of their arrays, and score with the sum of their rankers', () => {
+    fc.assert(
+      fc.property(nodeArb, askArb, (n, a) => {
+        const snap = nodeSnapshot({
+          status: n.status,
+          region: n.region,
+          labels: n.labels,
+          degraded: n.degraded,
+          capacity: res(4_000, 8_000, 10_000),
+          allocated: res(n.cpu, n.mem, n.disk),
+          maxContainers: 10,
+          containerCount: n.containers,
+          runningBuilds: n.builds,
+          maxBuilds: 3,
+          replicasByApp: { 'app-1': n.replicas },
+        });
+        const recentFailures = n.failedAgo === null ? [] : [{ appId: 'app-1', nodeId: snap.id, at: NOW - n.failedAgo }];
+        const fleet = fleetOf([snap], { recentFailures });
+        const node = viewOf(fleet, snap.id);
+        for (const [chain, kind] of [[APP_CHAIN, 'app'], [BUILD_CHAIN, 'build']] as const) {
+          const ask = askFor({ kind, labels: a.labels, resources: res(a.cpu, a.mem, a.disk), policy: a.policy }, a.useBits ? fleet : undefined);
+          let expected: string | null = null;
+          for (const checker of chain.checkers) {
+            expected = checker.check(node, ask, a.pending);
+            if (expected !== null) break;
+          }
+          expect(chain.reject(node, ask, a.pending)).toBe(expected);
+          const sum = chain.rankers.reduce((s, r) => s + r.score(node, ask, a.pending), 0);
+          expect(chain.score(node, ask, a.pending)).toBeCloseTo(sum, 12);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { isDomainError } from '../domain/errors';
+import { FleetIndex } from './fleet-index';
+import { fleetOf, NOW, nodeSnapshot, res } from './test-fleet';
+import type { PlacementPlan } from './types';
+
+function plan(nodeIds: string[], overrides: Partial<PlacementPlan> = {}): PlacementPlan {
+  return {
+    ok: true,
+    kind: 'app',
+    appId: 'app-1',
+    region: 'tashkent-1',
+    resources: res(1_000, 1_024, 2_000),
+    placements: nodeIds.map((nodeId, replica) => ({ nodeId, replica, score: 0, scores: {} })),
+    examined: nodeIds.length,
+    rejected: [],
+    ...overrides,
+  };
+}
+
+describe('FleetIndex', () => {
+  it('indexes nodes by region and by label', () => {
+    const a = nodeSnapshot({ labels: ['ssd', 'builder'] });
+    const b = nodeSnapshot({ labels: ['ssd'] });
+    const c = nodeSnapshot({ region: 'samarkand-1' });
+    const fleet = fleetOf([a, b, c]);
+    expect(fleet.nodeCount).toBe(3);
+    expect(fleet.regionNames().sort()).toEqual(['samarkand-1', 'tashkent-1']);
+    expect(fleet.region('tashkent-1')!.nodes.map((n) => n.id)).toEqual([a.id, b.id]);
+    expect(fleet.region('tashkent-1')!.withLabel('ssd').map((n) => n.id)).toEqual([a.id, b.id]);
+    expect(fleet.region('tashkent-1')!.withLabel('builder').map((n) => n.id)).toEqual([a.id]);
+    expect(fleet.region('tashkent-1')!.withLabel('gpu')).toEqual([]);
+    expect(fleet.region('mars-1')).toBeUndefined();
+    expect(fleet.now).toBe(NOW);
+  });
+
+  it('numbers labels with bits that match the label sets', () => {
+    const a = nodeSnapshot({ labels: ['ssd', 'builder'] });
+    const fleet = fleetOf([a, nodeSnapshot({ labels: ['gpu'] })]);
+    const node = fleet.node(a.id)!;
+    expect(node.labelBits & fleet.labelBit('ssd')!).not.toBe(0);
+    expect(node.labelBits & fleet.labelBit('builder')!).not.toBe(0);
+    expect(node.labelBits & fleet.labelBit('gpu')!).toBe(0);
+    expect(fleet.labelBit('arm')).toBeUndefined();
+  });
+
+  it('gives labels past the 30th no bit, and keeps them in the sets', () => {
+    const labels = Array.from({ length: 35 }, (_, i) => `l${i}`);
+    const fleet = fleetOf([nodeSnapshot({ labels })]);
+    expect(fleet.labelBit('l29')).toBe(1 << 29);
+    expect(fleet.labelBit('l30')).toBeUndefined();
+    expect(fleet.region('tashkent-1')!.nodes[0]!.labels.has('l34')).toBe(true);
+  });
+
+  it('applies a plan: bookings, containers, replicas and the recent list', () => {
+    const a = nodeSnapshot();
+    const b = nodeSnapshot();
+    const fleet = fleetOf([a, b]);
+    fleet.apply(plan([a.id, a.id, b.id]));
+    const na = fleet.node(a.id)!;
+    expect([na.cpuAllocated, na.memoryAllocated, na.diskAllocated]).toEqual([2_000, 2_048, 4_000]);
+    expect(na.containerCount).toBe(2);
+    expect(na.replicasOf('app-1')).toBe(2);
+    expect(fleet.node(b.id)!.replicasOf('app-1')).toBe(1);
+    expect(fleet.region('tashkent-1')!.recent.map((n) => n.id)).toEqual([b.id, a.id]);
+  });
+
+  it('applies a build: a build slot, not a replica', () => {
+    const a = nodeSnapshot();
+    const fleet = fleetOf([a]);
+    fleet.apply(plan([a.id], { kind: 'build', buildId: 'b-1' }));
+    expect(fleet.node(a.id)!.runningBuilds).toBe(1);
+    expect(fleet.node(a.id)!.replicasOf('app-1')).toBe(0);
+    fleet.release({ kind: 'build', nodeId: a.id, appId: 'app-1', resources: res(1_000, 1_024, 2_000) });
+    expect(fleet.node(a.id)!.runningBuilds).toBe(0);
+    expect(fleet.node(a.id)!.cpuAllocated).toBe(0);
+  });
+
+  it('refuses a plan that no longer fits and changes nothing', () => {
+    const a = nodeSnapshot({ capacity: res(4_000, 8_192, 100_000) });
+    const b = nodeSnapshot({ capacity: res(1_500, 8_192, 100_000) });
+    const fleet = fleetOf([a, b]);
+    let error: unknown;
+    try {
+      fleet.apply(plan([a.id, b.id, b.id]));
+    } catch (e) {
+      error = e;
+    }
+    expect(isDomainError(error) && error.code).toBe('CONFLICT');
+    expect(fleet.node(a.id)!.cpuAllocated).toBe(0);
+    expect(fleet.node(a.id)!.containerCount).toBe(0);
+    expect(() => fleet.apply(plan(['nope']))).toThrow(/not in the fleet/);
+    expect(() => fleet.apply(plan([a.id], { region: 'samarkand-1' }))).toThrow(/not in region/);
+  });
+
+  it('releases allocations, never below zero', () => {
+    const a = nodeSnapshot({ allocated: res(500, 500, 500), containerCount: 1, replicasByApp: { 'app-1': 1 } });
+    const fleet = fleetOf([a]);
+    const allocation = { kind: 'app' as const, nodeId: a.id, appId: 'app-1', resources: res(1_000, 1_000, 1_000) };
+    fleet.release(allocation);
+    fleet.release(allocation);
+    const n = fleet.node(a.id)!;
+    expect([n.cpuAllocated, n.memoryAllocated, n.diskAllocated, n.containerCount, n.replicasOf('app-1')]).toEqual([0, 0, 0, 0, 0]);
+    fleet.release({ ...allocation, nodeId: 'gone' });
+  });
+
+  it('puts nodes that gained or lost work at the front of the recent list, bounded', () => {
+    const nodes = Array.from({ length: 5 }, () => nodeSnapshot({ containerCount: 1, allocated: res(1_000, 1_024, 2_000) }));
+    const fleet = fleetOf(nodes, {}, { recentSize: 3 });
+    for (const n of nodes) fleet.apply(plan([n.id]));
+    expect(fleet.region('tashkent-1')!.recent.map((n) => n.id)).toEqual([nodes[4]!.id, nodes[3]!.id, nodes[2]!.id]);
+    fleet.release({ kind: 'app', nodeId: nodes[0]!.id, appId: 'app-1', resources: res(1_000, 1_024, 2_000) });
+    expect(fleet.region('tashkent-1')!.recent[0]!.id).toBe(nodes[0]!.id);
+  });
+
+  it('replaces and removes nodes, keeping the lists consistent', () => {
+    const a = nodeSnapshot({ labels: ['ssd'] });
+    const b = nodeSnapshot();
+    const fleet = fleetOf([a, b]);
+    fleet.apply(plan([a.id]));
+    fleet.upsertNode({ ...a, region: 'samarkand-1', labels: ['gpu'] });
+    expect(fleet.region('tashkent-1')!.nodes.map((n) => n.id)).toEqual([b.id]);
+    expect(fleet.region('tashkent-1')!.withLabel('ssd')).toEqual([]);
+    expect(fleet.region('tashkent-1')!.recent).toEqual([]);
+    expect(fleet.region('samarkand-1')!.withLabel('gpu').map((n) => n.id)).toEqual([a.id]);
+    expect(fleet.removeNode(a.id)).toBe(true);
+    expect(fleet.removeNode(a.id)).toBe(false);
+    expect(fleet.region('samarkand-1')).toBeUndefined();
+    expect(fleet.nodeCount).toBe(1);
+  });
+
+  it('takes liveness updates and failures, and forgets old failures', () => {
+    const a = nodeSnapshot();
+    const fleet = new FleetIndex(NOW);
+    fleet.upsertNode(a);
+    fleet.updateLiveness(a.id, { status: 'draining', degraded: true, usage: res(1, 2, 3) });
+    const n = fleet.node(a.id)!;
+    expect([n.status, n.degraded, n.usage]).toEqual(['draining', true, res(1, 2, 3)]);
+    fleet.recordFailure({ appId: 'app-1', nodeId: a.id, at: NOW - 10 });
+    fleet.recordFailure({ appId: 'app-1', nodeId: a.id, at: NOW - 20 });
+    expect(n.lastFailureAt('app-1')).toBe(NOW - 10);
+    fleet.upsertNode({ ...a, status: 'online' });
+    expect(fleet.node(a.id)!.lastFailureAt('app-1')).toBe(NOW - 10);
+    fleet.forgetFailuresBefore(NOW);
+    expect(fleet.node(a.id)!.lastFailureAt('app-1')).toBeUndefined();
+    fleet.setNow(NOW + 1);
+    expect(fleet.now).toBe(NOW + 1);
+  });
+});

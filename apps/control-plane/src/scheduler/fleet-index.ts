@@ -1,0 +1,304 @@
+// The fleet as the control plane keeps it in memory: nodes indexed by region and by label, with
+// allocated resources updated as plans are applied, so a decision reads a few candidates instead
+// of rebuilding arrays from a snapshot. Decisions only read it (as a FleetView); `apply` and
+// `release` are the separate, explicit writes.
+import { DomainError } from '../domain/errors';
+import type {
+  FleetView,
+  NodeSnapshot,
+  NodeStatus,
+  NodeView,
+  PlacementPlan,
+  RecentFailure,
+  RegionView,
+  Resources,
+  Snapshot,
+  WorkKind,
+} from './types';
+
+export interface FleetIndexOptions {
+  /** build slots of a node whose snapshot does not say; default 2 */
+  defaultMaxBuilds?: number;
+  /** how many recently changed nodes per region a decision ranks first; default 16 */
+  recentSize?: number;
+}
+
+/** One running allocation or build, as `release` needs it. */
+export interface AllocationRef {
+  kind: WorkKind;
+  nodeId: string;
+  appId: string;
+  resources: Resources;
+}
+
+export interface LivenessUpdate {
+  status?: NodeStatus;
+  degraded?: boolean;
+  usage?: Resources;
+}
+
+class NodeState implements NodeView {
+  readonly id: string;
+  readonly region: string;
+  readonly labels: ReadonlySet<string>;
+  readonly labelBits: number;
+  status: NodeStatus;
+  degraded: boolean;
+  readonly cpuCapacity: number;
+  readonly memoryCapacity: number;
+  readonly diskCapacity: number;
+  cpuAllocated: number;
+  memoryAllocated: number;
+  diskAllocated: number;
+  usage: Resources;
+  readonly maxContainers: number;
+  containerCount: number;
+  runningBuilds: number;
+  readonly maxBuilds: number;
+  readonly replicas = new Map<string, number>();
+  /** appId → latest failure; absent until the first one, so the common case costs no lookup */
+  failures: Map<string, number> | undefined = undefined;
+
+  constructor(s: NodeSnapshot, region: string, labelBits: number, defaultMaxBuilds: number) {
+    this.id = s.id;
+    this.region = region;
+    this.labels = new Set(s.labels);
+    this.labelBits = labelBits;
+    this.status = s.status;
+    this.degraded = s.degraded;
+    this.cpuCapacity = s.capacity.cpuMillicores;
+    this.memoryCapacity = s.capacity.memoryMb;
+    this.diskCapacity = s.capacity.diskMb;
+    this.cpuAllocated = s.allocated.cpuMillicores;
+    this.memoryAllocated = s.allocated.memoryMb;
+    this.diskAllocated = s.allocated.diskMb;
+    this.usage = { ...s.usage };
+    this.maxContainers = s.maxContainers;
+    this.containerCount = s.containerCount;
+    this.runningBuilds = s.runningBuilds ?? 0;
+    this.maxBuilds = s.maxBuilds ?? defaultMaxBuilds;
+    for (const [appId, n] of Object.entries(s.replicasByApp ?? {})) if (n > 0) this.replicas.set(appId, n);
+  }
+
+  replicasOf(appId: string): number {
+    return this.replicas.get(appId) ?? 0;
+  }
+
+  lastFailureAt(appId: string): number | undefined {
+    return this.failures === undefined ? undefined : this.failures.get(appId);
+  }
+}
+
+const EMPTY: readonly NodeView[] = [];
+/** Bits stay in V8's small integers (31 bits signed) so `&` never leaves the fast path. */
+const LABEL_BITS = 30;
+
+class RegionState implements RegionView {
+  readonly nodes: NodeState[] = [];
+  readonly byLabel = new Map<string, NodeState[]>();
+  readonly recent: NodeState[] = [];
+
+  constructor(readonly name: string) {}
+
+  withLabel(label: string): readonly NodeView[] {
+    return this.byLabel.get(label) ?? EMPTY;
+  }
+
+  add(node: NodeState): void {
+    this.nodes.push(node);
+    for (const label of node.labels) {
+      let list = this.byLabel.get(label);
+      if (list === undefined) this.byLabel.set(label, (list = []));
+      list.push(node);
+    }
+  }
+
+  /** O(region): removal is an admin event, not a decision. */
+  remove(node: NodeState): void {
+    removeFrom(this.nodes, node);
+    removeFrom(this.recent, node);
+    for (const label of node.labels) {
+      const list = this.byLabel.get(label);
+      if (list === undefined) continue;
+      removeFrom(list, node);
+      if (list.length === 0) this.byLabel.delete(label);
+    }
+  }
+
+  touch(node: NodeState, size: number): void {
+    if (size <= 0) return;
+    removeFrom(this.recent, node);
+    this.recent.unshift(node);
+    if (this.recent.length > size) this.recent.length = size;
+  }
+}
+
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
+
+export class FleetIndex implements FleetView {
+  now: number;
+  private readonly nodesById = new Map<string, NodeState>();
+  private readonly regions = new Map<string, RegionState>();
+  /** label → bit, for the first LABEL_BITS labels seen; later ones are looked up in the sets */
+  private readonly bitByLabel = new Map<string, number>();
+  private readonly defaultMaxBuilds: number;
+  private readonly recentSize: number;
+
+  constructor(now = 0, options: FleetIndexOptions = {}) {
+    this.now = now;
+    this.defaultMaxBuilds = options.defaultMaxBuilds ?? 2;
+    this.recentSize = options.recentSize ?? 16;
+  }
+
+  static fromSnapshot(snapshot: Snapshot, options: FleetIndexOptions = {}): FleetIndex {
+    const index = new FleetIndex(snapshot.now, options);
+    for (const node of snapshot.nodes) index.upsertNode(node);
+    for (const failure of snapshot.recentFailures ?? []) index.recordFailure(failure);
+    return index;
+  }
+
+  region(name: string): RegionView | undefined {
+    return this.regions.get(name);
+  }
+
+  labelBit(label: string): number | undefined {
+    return this.bitByLabel.get(label);
+  }
+
+  private bitsOf(labels: readonly string[]): number {
+    let bits = 0;
+    for (const label of labels) {
+      let bit = this.bitByLabel.get(label);
+      if (bit === undefined && this.bitByLabel.size < LABEL_BITS) this.bitByLabel.set(label, (bit = 1 << this.bitByLabel.size));
+      if (bit !== undefined) bits |= bit;
+    }
+    return bits;
+  }
+
+  node(id: string): NodeView | undefined {
+    return this.nodesById.get(id);
+  }
+
+  get nodeCount(): number {
+    return this.nodesById.size;
+  }
+
+  regionNames(): string[] {
+    return [...this.regions.keys()];
+  }
+
+  setNow(now: number): void {
+    this.now = now;
+  }
+
+  /** Adds a node or replaces it wholesale (its counters come from the snapshot; its failures are kept). */
+  upsertNode(snapshot: NodeSnapshot): void {
+    const old = this.nodesById.get(snapshot.id);
+    if (old !== undefined) this.removeNode(old.id);
+    let region = this.regions.get(snapshot.region);
+    if (region === undefined) this.regions.set(snapshot.region, (region = new RegionState(snapshot.region)));
+    // Every node of a region shares the region's name string: the region check then compares
+    // one pointer instead of characters.
+    const node = new NodeState(snapshot, region.name, this.bitsOf(snapshot.labels), this.defaultMaxBuilds);
+    if (old !== undefined) node.failures = old.failures;
+    this.nodesById.set(node.id, node);
+    region.add(node);
+  }
+
+  removeNode(id: string): boolean {
+    const node = this.nodesById.get(id);
+    if (node === undefined) return false;
+    this.nodesById.delete(id);
+    const region = this.regions.get(node.region);
+    region?.remove(node);
+    if (region !== undefined && region.nodes.length === 0) this.regions.delete(region.name);
+    return true;
+  }
+
+  /** Heartbeats and the liveness sweep: status, the degraded flag and live usage. */
+  updateLiveness(id: string, update: LivenessUpdate): void {
+    const node = this.nodesById.get(id);
+    if (node === undefined) return;
+    if (update.status !== undefined) node.status = update.status;
+    if (update.degraded !== undefined) node.degraded = update.degraded;
+    if (update.usage !== undefined) node.usage = { ...update.usage };
+  }
+
+  recordFailure(failure: RecentFailure): void {
+    const node = this.nodesById.get(failure.nodeId);
+    if (node === undefined) return;
+    node.failures ??= new Map();
+    const previous = node.failures.get(failure.appId);
+    if (previous === undefined || failure.at > previous) node.failures.set(failure.appId, failure.at);
+  }
+
+  /** Drops failures older than `at`, so the per-node maps do not grow for ever. */
+  forgetFailuresBefore(at: number): void {
+    for (const node of this.nodesById.values()) {
+      if (node.failures === undefined) continue;
+      for (const [appId, when] of node.failures) if (when < at) node.failures.delete(appId);
+      if (node.failures.size === 0) node.failures = undefined;
+    }
+  }
+
+  /**
+   * Books a plan's placements. All or nothing: every placement is checked against the index as it
+   * is now (the plan may be stale if something else was applied since it was made), and a plan
+   * that no longer fits throws CONFLICT and changes nothing, like Nomad's plan applier. Capacity
+   * is rechecked, status is not: a node may turn draining a moment after the apply just as well,
+   * and the liveness sweep and re-placement own that.
+   */
+  apply(plan: PlacementPlan): void {
+    const counts = new Map<NodeState, number>();
+    for (const p of plan.placements) {
+      const node = this.nodesById.get(p.nodeId);
+      if (node === undefined) throw new DomainError('CONFLICT', `node ${p.nodeId} is not in the fleet`);
+      if (node.region !== plan.region) throw new DomainError('CONFLICT', `node ${p.nodeId} is not in region ${plan.region}`);
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    const r = plan.resources;
+    for (const [node, n] of counts) {
+      const fits =
+        node.cpuAllocated + n * r.cpuMillicores <= node.cpuCapacity &&
+        node.memoryAllocated + n * r.memoryMb <= node.memoryCapacity &&
+        node.diskAllocated + n * r.diskMb <= node.diskCapacity &&
+        node.containerCount + n <= node.maxContainers &&
+        (plan.kind !== 'build' || node.runningBuilds + n <= node.maxBuilds);
+      if (!fits) throw new DomainError('CONFLICT', `plan no longer fits on node ${node.id}`);
+    }
+    const region = this.regions.get(plan.region);
+    for (const [node, n] of counts) {
+      node.cpuAllocated += n * r.cpuMillicores;
+      node.memoryAllocated += n * r.memoryMb;
+      node.diskAllocated += n * r.diskMb;
+      node.containerCount += n;
+      if (plan.kind === 'build') node.runningBuilds += n;
+      else node.replicas.set(plan.appId, node.replicasOf(plan.appId) + n);
+      region?.touch(node, this.recentSize);
+    }
+  }
+
+  /** Frees what a stopped allocation or finished build held. Unknown nodes are ignored. */
+  release(allocation: AllocationRef): void {
+    const node = this.nodesById.get(allocation.nodeId);
+    if (node === undefined) return;
+    const r = allocation.resources;
+    // Floors at zero: a double release must not leave negative bookings, which would let the
+    // next decision overcommit the node.
+    node.cpuAllocated = Math.max(0, node.cpuAllocated - r.cpuMillicores);
+    node.memoryAllocated = Math.max(0, node.memoryAllocated - r.memoryMb);
+    node.diskAllocated = Math.max(0, node.diskAllocated - r.diskMb);
+    node.containerCount = Math.max(0, node.containerCount - 1);
+    if (node.containerCount > 0) this.regions.get(node.region)?.touch(node, this.recentSize);
+    if (allocation.kind === 'build') {
+      node.runningBuilds = Math.max(0, node.runningBuilds - 1);
+      return;
+    }
+    const n = node.replicasOf(allocation.appId) - 1;
+    if (n > 0) node.replicas.set(allocation.appId, n);
+    else node.replicas.delete(allocation.appId);
+  }
+}
