@@ -11,6 +11,19 @@ const env = z.object({
   KARVON_PROXY_DIR: z.string().min(1).optional(),
   KARVON_ADVERTISE_ADDR: z.string().min(1).optional(),
   KARVON_GIT_ALLOWED_HOSTS: z.string().default(''),
+  /** host ports for published app ports, `MIN-MAX`; below Linux's ephemeral range by default */
+  KARVON_PORT_RANGE: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'MIN-MAX')
+    .transform((v) => v.split('-').map(Number) as [number, number])
+    .refine(([min, max]) => min >= 1024 && max <= 65535 && min <= max, 'a range within 1024-65535')
+    .default([20000, 29999]),
+  /** how long a new container may take to pass its health check before its rollout fails */
+  KARVON_HEALTH_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** how long a replaced container is kept, unrouted, before it is stopped */
+  KARVON_DRAIN_SECONDS: z.coerce.number().int().min(0).max(600).default(5),
+  /** `false` when the operator manages the host firewall (the rule in runtime/host-firewall.ts) */
+  KARVON_TENANT_FIREWALL: z.enum(['true', 'false']).default('true'),
   KARVON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DOCKER_HOST: z.string().min(1).optional(),
 });
@@ -25,6 +38,10 @@ export interface CommonConfig {
   proxyDir: string | undefined;
   advertiseAddr: string | undefined;
   gitAllowedHosts: readonly string[];
+  portRange: { min: number; max: number };
+  healthDeadlineMs: number;
+  drainMs: number;
+  tenantFirewall: boolean;
 }
 
 export type AgentCommand =
@@ -83,6 +100,10 @@ export function loadAgentCommand(argv: readonly string[], environment: Record<st
     proxyDir: e.data.KARVON_PROXY_DIR,
     advertiseAddr: e.data.KARVON_ADVERTISE_ADDR,
     gitAllowedHosts: Object.freeze(e.data.KARVON_GIT_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean)),
+    portRange: Object.freeze({ min: e.data.KARVON_PORT_RANGE[0], max: e.data.KARVON_PORT_RANGE[1] }),
+    healthDeadlineMs: e.data.KARVON_HEALTH_DEADLINE_SECONDS * 1000,
+    drainMs: e.data.KARVON_DRAIN_SECONDS * 1000,
+    tenantFirewall: e.data.KARVON_TENANT_FIREWALL === 'true',
   };
   return Object.freeze(register ? { command: 'register' as const, ...register, ...common } : { command: 'run' as const, ...common });
 }

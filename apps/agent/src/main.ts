@@ -7,6 +7,8 @@ import { NodeRejectedError, registerWithControlPlane } from './connection/contro
 import { createDockerClient } from './docker/docker-client';
 import { collectFacts, dockerFacts } from './facts/collect-facts';
 import { collectUsage } from './facts/collect-usage';
+import { ensureTenantFirewall } from './runtime/host-firewall';
+import { createRuntime } from './runtime/runtime';
 import { createDesiredStateStore } from './state/desired-state-store';
 import { loadIdentity, saveIdentity, identityFile } from './state/node-identity';
 import { noopTask } from './tasks/noop-task';
@@ -60,6 +62,27 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   const dataRoot = engine?.dataRoot ?? '/';
   const desired = createDesiredStateStore(cmd.stateDir);
   await desired.load();
+  const runtime = createRuntime({
+    docker,
+    nodeId: identity.nodeId,
+    stateDir: cmd.stateDir,
+    advertiseAddr: cmd.advertiseAddr ?? '127.0.0.1',
+    portRange: cmd.portRange,
+    healthDeadlineMs: cmd.healthDeadlineMs,
+    drainMs: cmd.drainMs,
+    logger: log,
+  });
+  await runtime.load();
+  if (cmd.tenantFirewall) {
+    await ensureTenantFirewall().then(
+      (result) => log.info({ result }, 'tenant firewall rule in place'),
+      (err: Error) => log.warn({ err: err.message }, 'cannot install the tenant firewall rule: tenant containers can open connections to host ports'),
+    );
+  }
+  // The last desired state on disk is converged on before the control plane answers: running
+  // containers are re-adopted, not restarted. With none on disk, nothing is removed.
+  if (desired.current) runtime.setDesired(desired.current.allocations);
+  runtime.start();
   // The runner sends through the connection, which is created just below.
   const runner = createTaskRunner({
     journal: createTaskJournal(cmd.stateDir),
@@ -76,9 +99,11 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     facts: () => collectFacts(docker),
     usage: () => collectUsage(docker, dataRoot),
     appliedGeneration: () => desired.generation,
+    allocations: () => runtime.report(),
     onDesiredState: async (state) => {
       if (state.generation < desired.generation) return;
       await desired.save(state);
+      runtime.setDesired(state.allocations);
       log.info({ generation: state.generation, allocations: state.allocations.length }, 'desired state recorded');
     },
     onTask: (task) => runner.handle(task),
@@ -91,6 +116,8 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     });
   }
   const end = await connection.run();
+  // Containers keep running: a stopped agent leaves tenants serving.
+  await runtime.stop();
   return end === 'stopped' ? 0 : EXIT_REVOKED;
 }
 

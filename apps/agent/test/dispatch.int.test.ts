@@ -10,7 +10,9 @@ import { registrationToken } from '../../../test/agents';
 import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
 import { eventually } from '../../../test/eventually';
 import { createAppFixture } from '../../../test/fixtures';
+import { newDocker } from '../../../test/docker/engine';
 import { nodeBin, startProcess, type RunningProcess } from '../../../test/processes';
+import { removeNodeObjects } from './runtime-fixtures';
 import { connectDatabase } from '../../control-plane/src/db/connect';
 import { createPlanner } from '../../control-plane/src/planner/planner';
 import { enqueueTask } from '../../control-plane/src/dispatch/task-queue';
@@ -73,6 +75,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+  // The agent really runs what was placed (the runtime converges on desired state): remove it.
+  if (nodeId) await removeNodeObjects(newDocker(), nodeId).catch(() => undefined);
   await cp?.stop();
   await rm(stateDir, { recursive: true, force: true });
 });

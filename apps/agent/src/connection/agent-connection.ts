@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   encodeFrame,
   parseFrame,
+  type AllocationStatus,
   type DesiredStatePayload,
   type Frame,
   type NodeFacts,
@@ -24,6 +25,8 @@ export interface ConnectionDeps {
   facts(): Promise<NodeFacts>;
   usage(): Promise<NodeUsage>;
   appliedGeneration(): number;
+  /** the actual state of each allocation, reported in every heartbeat */
+  allocations?(): Promise<AllocationStatus[]>;
   /** records (later: converges on) a desired state; the generation is acknowledged once it resolves */
   onDesiredState(state: DesiredStatePayload): Promise<void>;
   onTask(task: Task): void;
@@ -105,10 +108,10 @@ export function createAgentConnection(deps: ConnectionDeps) {
           return;
         }
         try {
-          const usage = await deps.usage();
+          const [usage, allocations] = await Promise.all([deps.usage(), deps.allocations?.() ?? []]);
           send({
             type: 'heartbeat',
-            payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage, allocations: [] },
+            payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage, allocations },
           });
         } catch (err) {
           log.warn({ err }, 'heartbeat failed');
