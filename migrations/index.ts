@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as core from './0001_core';
 import * as placement from './0002_placement';
+import * as allocationStatus from './0003_allocation_status';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { name: '0001_core', up: core.up },
   { name: '0002_placement', up: placement.up },
+  { name: '0003_allocation_status', up: allocationStatus.up },
 ];

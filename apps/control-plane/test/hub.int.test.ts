@@ -252,6 +252,27 @@ describe('heartbeats and liveness persistence', () => {
     });
   });
 
+  it("records each allocation's reported state, and ignores reports about another node's allocations", async () => {
+    const { createAppFixture } = await import('../../../test/fixtures');
+    const mine = await admitted('hub-alloc');
+    const other = await admitted('hub-alloc');
+    const app = await createAppFixture(cp.db, 'hub-alloc');
+    const res = await cp.planner.placeReplicas({ appId: app.appId, releaseId: app.releaseId, region: 'hub-alloc', resources: { cpuMillicores: 100, memoryMb: 64, diskMb: 10 }, replicas: 2, policy: 'spread', spec: app.spec });
+    expect(res.ok).toBe(true);
+    const allocs = res.ok ? res.allocations : [];
+    const onMine = allocs.find((a) => a.nodeId === mine.nodeId)!;
+    const onOther = allocs.find((a) => a.nodeId === other.nodeId)!;
+    const report = (allocationId: string) => ({ allocationId, state: 'healthy', upstream: '127.0.0.1:20001', restarts: 2, message: 'ok' });
+    mine.agent.send('heartbeat', sampleHeartbeat({ allocations: [report(onMine.id), report(onOther.id)] }));
+    await eventually(async () => {
+      await cp.liveness.flush();
+      const row = await cp.db('allocations').where({ id: onMine.id }).first<{ actual_status: string; upstream: string; restarts: number }>();
+      expect(row).toMatchObject({ actual_status: 'healthy', upstream: '127.0.0.1:20001', restarts: 2 });
+    });
+    const untouched = await cp.db('allocations').where({ id: onOther.id }).first<{ actual_status: string; upstream: string | null }>();
+    expect(untouched).toMatchObject({ actual_status: 'pending', upstream: null });
+  });
+
   it('refuses a bad metrics query with 400 naming the field', async () => {
     const { nodeId } = await registerNode(admin, 'hub-1');
     const res = await admin.get<{ error: { message: string } }>(`/api/v1/admin/nodes/${nodeId}/metrics?since=yesterday`);

@@ -155,7 +155,7 @@ export class AgentSession {
     }
     switch (frame.type) {
       case 'heartbeat':
-        this.host.live.heartbeat(this.nodeId, usageOf(frame.payload), this.host.now());
+        this.host.live.heartbeat(this.nodeId, usageOf(frame.payload), this.host.now(), frame.payload.allocations);
         return;
       case 'token-refresh-request':
         this.onTokenRefresh();

@@ -35,7 +35,7 @@ describe('LiveNodes', () => {
     const first = live.drain();
     expect(first.dirty).toEqual([{ nodeId: 'a', usage: usage({ cpuPercent: 95 }), degraded: true }]);
     expect(first.stamped).toEqual(['b']);
-    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [] });
+    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [], allocations: [] });
   });
 
   it('averages CPU over a minute and emits the point when the minute rolls over or the node leaves', () => {
@@ -50,5 +50,25 @@ describe('LiveNodes', () => {
     live.disconnected('a');
     expect(live.drain().points).toEqual([{ nodeId: 'a', at: 120_000, cpuPercent: 50, usage: usage({ cpuPercent: 50 }) }]);
     expect(live.size).toBe(0);
+  });
+});
+
+describe('LiveNodes allocation reports', () => {
+  const status = (over = {}) => ({ allocationId: 'alloc_1', state: 'healthy' as const, restarts: 0, ...over });
+  it('passes on a report when it changed, once, and an emptied list once', () => {
+    const live = new LiveNodes();
+    live.connected('a');
+    live.heartbeat('a', usage(), 0);
+    expect(live.drain().allocations).toEqual([]);
+    live.heartbeat('a', usage(), 0, [status()]);
+    expect(live.drain().allocations).toEqual([{ nodeId: 'a', allocations: [status()] }]);
+    live.heartbeat('a', usage(), 0, [status()]);
+    expect(live.drain().allocations).toEqual([]);
+    live.heartbeat('a', usage(), 0, [status({ restarts: 1 })]);
+    expect(live.drain().allocations).toEqual([{ nodeId: 'a', allocations: [status({ restarts: 1 })] }]);
+    live.heartbeat('a', usage(), 0, []);
+    expect(live.drain().allocations).toEqual([{ nodeId: 'a', allocations: [] }]);
+    live.heartbeat('a', usage(), 0, []);
+    expect(live.drain().allocations).toEqual([]);
   });
 });

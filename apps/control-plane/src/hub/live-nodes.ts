@@ -1,3 +1,5 @@
+import type { AllocationStatus } from '@karvon/protocol';
+
 // What the hub knows about connected nodes between database flushes. Heartbeats only touch this
 // map (no I/O per heartbeat); the flusher writes what changed once a second, in one transaction.
 
@@ -22,6 +24,10 @@ interface MinuteAccumulator {
 
 interface LiveNode {
   usage: NodeUsage | undefined;
+  /** the last reported allocation states, kept only until flushed */
+  allocations: readonly AllocationStatus[] | undefined;
+  /** what was last taken for flushing, to skip writing unchanged reports */
+  allocationsSignature: string;
   degraded: boolean;
   /** a heartbeat arrived since the last flush */
   dirty: boolean;
@@ -32,6 +38,11 @@ export interface DirtyNode {
   nodeId: string;
   usage: NodeUsage;
   degraded: boolean;
+}
+
+export interface AllocationReport {
+  nodeId: string;
+  allocations: readonly AllocationStatus[];
 }
 
 export interface MetricPointRow {
@@ -62,7 +73,7 @@ export class LiveNodes {
   }
 
   connected(nodeId: string): void {
-    if (!this.nodes.has(nodeId)) this.nodes.set(nodeId, { usage: undefined, degraded: false, dirty: true, minute: undefined });
+    if (!this.nodes.has(nodeId)) this.nodes.set(nodeId, { usage: undefined, allocations: undefined, allocationsSignature: '', degraded: false, dirty: true, minute: undefined });
     else this.nodes.get(nodeId)!.dirty = true;
   }
 
@@ -72,10 +83,11 @@ export class LiveNodes {
     this.nodes.delete(nodeId);
   }
 
-  heartbeat(nodeId: string, usage: NodeUsage, nowMs: number): void {
+  heartbeat(nodeId: string, usage: NodeUsage, nowMs: number, allocations: readonly AllocationStatus[] = []): void {
     const n = this.nodes.get(nodeId);
     if (!n) return;
     n.usage = usage;
+    if (allocations.length > 0 || n.allocationsSignature !== '') n.allocations = allocations;
     n.degraded = isDegraded(usage);
     n.dirty = true;
     const minute = Math.floor(nowMs / 60_000) * 60_000;
@@ -90,17 +102,26 @@ export class LiveNodes {
   }
 
   /** Takes what changed since the last call: nodes to stamp, and finished one-minute points. */
-  drain(): { dirty: DirtyNode[]; stamped: string[]; points: MetricPointRow[] } {
+  drain(): { dirty: DirtyNode[]; stamped: string[]; points: MetricPointRow[]; allocations: AllocationReport[] } {
     const dirty: DirtyNode[] = [];
     const stamped: string[] = [];
+    const allocations: AllocationReport[] = [];
     for (const [nodeId, n] of this.nodes) {
+      if (n.allocations) {
+        const signature = JSON.stringify(n.allocations);
+        if (signature !== n.allocationsSignature) {
+          allocations.push({ nodeId, allocations: n.allocations });
+          n.allocationsSignature = n.allocations.length > 0 ? signature : '';
+        }
+        n.allocations = undefined;
+      }
       if (!n.dirty) continue;
       n.dirty = false;
       if (n.usage) dirty.push({ nodeId, usage: n.usage, degraded: n.degraded });
       else stamped.push(nodeId);
     }
     const points = this.completedPoints.splice(0);
-    return { dirty, stamped, points };
+    return { dirty, stamped, points, allocations };
   }
 }
 

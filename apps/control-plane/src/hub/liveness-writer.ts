@@ -23,7 +23,7 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
   let transactions = 0;
 
   async function flushOnce(): Promise<void> {
-    const { dirty, stamped, points } = live.drain();
+    const { dirty, stamped, points, allocations } = live.drain();
     await db.transaction(async (trx) => {
       if (dirty.length > 0) {
         await trx.raw(
@@ -59,6 +59,34 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
                 tx: Math.round(p.usage.netTxBytes),
                 containers: p.usage.containerCount,
               })),
+            ),
+          ],
+        );
+      }
+      if (allocations.length > 0) {
+        // A node reports only its own allocations: the node_id condition ignores any other id.
+        await trx.raw(
+          `update allocations a set actual_status = r.state, upstream = r.upstream, restarts = r.restarts,
+             started_at = coalesce(r.started_at, a.started_at), status_message = r.message, cpu_percent = r.cpu,
+             memory_used_mb = r.mem, reported_at = now(), updated_at = now()
+           from json_to_recordset(?::json) as r(node_id text, id text, state text, upstream text, restarts int,
+             started_at timestamptz, message text, cpu real, mem real)
+           where a.id = r.id and a.node_id = r.node_id`,
+          [
+            JSON.stringify(
+              allocations.flatMap((report) =>
+                report.allocations.map((s) => ({
+                  node_id: report.nodeId,
+                  id: s.allocationId,
+                  state: s.state,
+                  upstream: s.upstream ?? null,
+                  restarts: s.restarts,
+                  started_at: s.startedAt ?? null,
+                  message: s.message ?? null,
+                  cpu: s.cpuPercent ?? null,
+                  mem: s.memoryMb ?? null,
+                })),
+              ),
             ),
           ],
         );
