@@ -25,6 +25,10 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
   async function flushOnce(): Promise<void> {
     const { dirty, stamped, points, allocations } = live.drain();
     await db.transaction(async (trx) => {
+      // Same lock order as the planner (by id), so a flush and a plan commit cannot deadlock on
+      // the nodes they both touch.
+      const touched = [...dirty.map((d) => d.nodeId), ...stamped].sort();
+      if (touched.length > 0) await trx.raw('select id from nodes where id = any(?) order by id for update', [touched]);
       if (dirty.length > 0) {
         await trx.raw(
           `update nodes n set last_heartbeat_at = now(), liveness = 'online', usage = v.usage::jsonb,

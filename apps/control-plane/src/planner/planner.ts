@@ -57,9 +57,15 @@ export function createPlanner(deps: { db: Db; rng: Rng; now?: () => number; sche
           ]);
           return { ok: true, allocations, attempts: attempt };
         } catch (e) {
-          if (!(e instanceof PlanConflict) || attempt >= MAX_ATTEMPTS) throw e;
+          if (!(e instanceof PlanConflict || isTransient(e)) || attempt >= MAX_ATTEMPTS) throw e;
         }
       }
     },
   };
+}
+
+/** Deadlocks and serialization failures roll the transaction back whole: deciding again is safe. */
+function isTransient(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
