@@ -111,7 +111,7 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       ...(opts.dispatchPollMs ? { pollMs: opts.dispatchPollMs } : {}),
     });
     hub.setEvents(dispatcher);
-    const wakeups = listenForNodeWork({ url: databaseUrl, logger: logger.child({ component: 'wakeups' }), onWake: (ids) => dispatcher.wake(ids) });
+    const wakeups = listenForNodeWork({ url: databaseUrl, logger: logger.child({ component: 'wakeups' }), onWake: (ids, kind) => dispatcher.wake(ids, kind) });
     const planner = createPlanner({ db: database, rng: Math.random });
     server.on('upgrade', (req, socket, head) => {
       if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -142,13 +142,18 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       dispatcher,
       stop: () =>
         (stopping ??= (async () => {
+          logger.info('shutting down');
+          // Stop accepting first: agents whose sockets close below would otherwise reconnect to
+          // this dying process at once and crowd its pool during the final flush.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
           pruner.stop();
           await wakeups.stop();
           await hub.stop();
           await dispatcher.stop();
           await liveness.stop();
           await liveness.flush().catch(() => undefined);
-          await shutdown(server, database, embedded, logger);
+          await shutdown(server, closed, database, embedded, logger);
         })()),
     };
   } catch (e) {
@@ -174,9 +179,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function shutdown(server: Server, db: Db, embedded: EmbeddedDatabase | undefined, logger: Logger): Promise<void> {
-  logger.info('shutting down');
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+async function shutdown(server: Server, closed: Promise<void>, db: Db, embedded: EmbeddedDatabase | undefined, logger: Logger): Promise<void> {
   server.closeIdleConnections();
   // Requests in flight get a bounded time to finish; then their sockets are cut.
   const force = setTimeout(() => server.closeAllConnections(), 5_000);

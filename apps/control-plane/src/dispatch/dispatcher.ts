@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Frame, FrameToControlPlane } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { loadDesiredState } from './desired-state';
+import type { WorkKind } from './node-wakeups';
 import { claimForDispatch, expireOverdue, markAcknowledged, markRunning, recordResult } from './task-queue';
 
 /** What the dispatcher needs from the hub: who is connected here, and a way to send to them. */
@@ -15,8 +16,8 @@ export interface Dispatcher {
   /** a session became ready: send its desired state and every task it should have */
   sessionReady(nodeId: string): void;
   sessionEnded(nodeId: string): void;
-  /** hints from NOTIFY (or the planner in this process) */
-  wake(nodeIds: readonly string[]): void;
+  /** hints from NOTIFY (or the planner in this process); without a kind, everything is checked */
+  wake(nodeIds: readonly string[], kind?: WorkKind): void;
   /** replies from agents: acks, progress, results */
   onAgentFrame(nodeId: string, frame: FrameToControlPlane): void;
   /** resolves when every pending flush has run (tests, shutdown) */
@@ -35,20 +36,26 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
   const sentGeneration = new Map<string, number>();
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  // What each pending flush must look at: a task hint skips the desired-state read and a state
+  // hint skips the task claim, which halves the statements per frame.
+  const pending = new Map<string, { state: boolean; tasks: boolean }>();
   let stopped = false;
 
-  async function flush(nodeId: string): Promise<void> {
+  async function flush(nodeId: string, work: { state: boolean; tasks: boolean }): Promise<void> {
     const session = sessions.sessionGeneration(nodeId);
     if (session === undefined) return;
-    const node = await db('nodes').where({ id: nodeId }).first<{ desired_generation: string } | undefined>('desired_generation');
-    if (!node) return;
-    const desired = Number(node.desired_generation);
-    if (desired > (sentGeneration.get(nodeId) ?? -1)) {
+    if (work.state) {
       const state = await loadDesiredState(db, nodeId, session);
-      if (state && sessions.sessionGeneration(nodeId) === session && sessions.send(nodeId, { type: 'desired-state', payload: state })) {
+      if (
+        state &&
+        state.generation > (sentGeneration.get(nodeId) ?? -1) &&
+        sessions.sessionGeneration(nodeId) === session &&
+        sessions.send(nodeId, { type: 'desired-state', payload: state })
+      ) {
         sentGeneration.set(nodeId, state.generation);
       }
     }
+    if (!work.tasks) return;
     for (;;) {
       const tasks = await claimForDispatch(db, nodeId, session);
       logger.debug({ nodeId, session, tasks: tasks.length }, 'dispatch flush');
@@ -57,17 +64,26 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
     }
   }
 
-  function schedule(nodeId: string): void {
+  function schedule(nodeId: string, kind?: WorkKind): void {
     if (stopped) return;
+    const want = pending.get(nodeId) ?? { state: false, tasks: false };
+    want.state ||= kind !== 'task';
+    want.tasks ||= kind !== 'state';
+    pending.set(nodeId, want);
     if (running.has(nodeId)) {
       again.add(nodeId);
       return;
     }
-    const p = flush(nodeId)
+    pending.delete(nodeId);
+    const p = flush(nodeId, want)
       .catch((err: unknown) => logger.warn({ err, nodeId }, 'dispatch failed; the poll will retry'))
       .finally(() => {
         running.delete(nodeId);
-        if (again.delete(nodeId)) schedule(nodeId);
+        const next = pending.get(nodeId);
+        if (again.delete(nodeId) && next) {
+          pending.delete(nodeId);
+          schedule(nodeId, next.state && next.tasks ? undefined : next.state ? 'state' : 'task');
+        }
       });
     running.set(nodeId, p);
   }
@@ -76,13 +92,13 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
     const here = sessions.connectedNodeIds();
     if (here.length > 0) {
       const stale = await db('nodes').whereIn('id', here).whereRaw('desired_generation > applied_generation').select<Array<{ id: string; desired_generation: string }>>('id', 'desired_generation');
-      for (const n of stale) if (Number(n.desired_generation) > (sentGeneration.get(n.id) ?? -1)) schedule(n.id);
+      for (const n of stale) if (Number(n.desired_generation) > (sentGeneration.get(n.id) ?? -1)) schedule(n.id, 'state');
       const due = await db('tasks')
         .whereIn('node_id', here)
         .where('state', 'queued')
         .where('next_attempt_at', '<=', db.fn.now())
         .distinct<Array<{ node_id: string }>>('node_id');
-      for (const t of due) schedule(t.node_id);
+      for (const t of due) schedule(t.node_id, 'task');
     }
     await expireOverdue(db);
   }
@@ -109,8 +125,8 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
     sessionEnded(nodeId) {
       sentGeneration.delete(nodeId);
     },
-    wake(nodeIds) {
-      for (const id of nodeIds) if (sessions.sessionGeneration(id) !== undefined) schedule(id);
+    wake(nodeIds, kind) {
+      for (const id of nodeIds) if (sessions.sessionGeneration(id) !== undefined) schedule(id, kind);
     },
     onAgentFrame(nodeId, frame) {
       switch (frame.type) {

@@ -9,10 +9,13 @@ import type { Knex } from 'knex';
  */
 export const NODE_CHANNEL = 'karvon_node_work';
 
-export async function notifyNodes(trx: Knex | Knex.Transaction, nodeIds: readonly string[]): Promise<void> {
+/** What changed for the nodes: their desired state, or their task queue. */
+export type WorkKind = 'state' | 'task';
+
+export async function notifyNodes(trx: Knex | Knex.Transaction, nodeIds: readonly string[], kind: WorkKind = 'state'): Promise<void> {
   // NOTIFY payloads are limited to 8000 bytes; node ids are ~25 bytes, so send them in chunks.
   for (let i = 0; i < nodeIds.length; i += 200) {
-    await trx.raw('select pg_notify(?, ?)', [NODE_CHANNEL, nodeIds.slice(i, i + 200).join(',')]);
+    await trx.raw('select pg_notify(?, ?)', [NODE_CHANNEL, `${kind}:${nodeIds.slice(i, i + 200).join(',')}`]);
   }
 }
 
@@ -20,7 +23,7 @@ export interface NodeWakeups {
   stop(): Promise<void>;
 }
 
-export function listenForNodeWork(opts: { url: string; logger: Logger; onWake(nodeIds: string[]): void }): NodeWakeups {
+export function listenForNodeWork(opts: { url: string; logger: Logger; onWake(nodeIds: string[], kind: WorkKind): void }): NodeWakeups {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -28,7 +31,8 @@ export function listenForNodeWork(opts: { url: string; logger: Logger; onWake(no
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: opts.url, application_name: 'karvon-wakeups' });
     c.on('notification', (msg) => {
-      if (msg.channel === NODE_CHANNEL && msg.payload) opts.onWake(msg.payload.split(','));
+      const m = msg.channel === NODE_CHANNEL ? /^(state|task):(.+)$/.exec(msg.payload ?? '') : null;
+      if (m) opts.onWake(m[2]!.split(','), m[1] as WorkKind);
     });
     c.on('error', (err) => {
       opts.logger.warn({ err }, 'wake-up listener lost its connection; polling continues, reconnecting');

@@ -28,7 +28,7 @@ export async function enqueueTask(db: Db | Knex.Transaction, task: NewTask): Pro
     .ignore()
     .returning<Array<{ id: string }>>('id');
   if (inserted.length > 0) {
-    await notifyNodes(db, [task.nodeId]);
+    await notifyNodes(db, [task.nodeId], 'task');
     return { id, created: true };
   }
   const existing = await db('tasks').where({ idempotency_key: task.idempotencyKey }).first<{ id: string }>('id');

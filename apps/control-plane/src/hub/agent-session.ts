@@ -47,6 +47,7 @@ export class AgentSession {
   private tokens: number;
   private lastRefill: number;
   alive = true;
+  private heardSinceCheck = false;
   generation = 0;
 
   constructor(
@@ -107,7 +108,9 @@ export class AgentSession {
       return;
     }
     this.alive = false;
-    this.ws.ping();
+    // A peer that sent frames since the last check proved itself alive; only a quiet one is pinged.
+    if (!this.heardSinceCheck) this.ws.ping();
+    this.heardSinceCheck = false;
   }
 
   private allowFrame(): boolean {
@@ -122,6 +125,8 @@ export class AgentSession {
 
   private onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
     if (this.state === 'closed') return;
+    this.alive = true;
+    this.heardSinceCheck = true;
     if (!this.allowFrame()) {
       this.sendError('RATE_LIMITED', 'too many frames', false);
       this.close(CLOSE_CODES.POLICY_VIOLATION, 'frame flood');

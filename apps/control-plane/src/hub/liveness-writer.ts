@@ -21,6 +21,7 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let transactions = 0;
+  const startedAt = Date.now();
 
   async function flushOnce(): Promise<void> {
     const { dirty, stamped, points, allocations } = live.drain();
@@ -95,6 +96,9 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
           ],
         );
       }
+      // Right after this process starts, agents are still reconnecting to it with backoff: their
+      // last stamps are as old as our downtime, so nothing is swept until one grace has passed.
+      if (Date.now() - startedAt < offlineAfter * 1000) return;
       await trx.raw(
         `update nodes set liveness = 'offline', updated_at = now()
          where liveness <> 'offline' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)`,
