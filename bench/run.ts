@@ -3,7 +3,11 @@
 // `BENCH <id> <name>=<value> <unit>` through bench/report.ts.
 import type { Benchmark } from './report';
 
-const registry: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [() => import('./scheduler')];
+const registry: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
+  () => import('./scheduler'),
+  () => import('./hub'),
+  () => import('./dispatch'),
+];
 
 async function main(): Promise<void> {
   const wanted = new Set(process.argv.slice(2));
