@@ -219,6 +219,22 @@ describe('revocation', () => {
   });
 });
 
+describe('revocation through another control plane', () => {
+  it('closes the socket at once when the node is revoked by a process that does not hold it', async () => {
+    const { connectDatabase } = await import('../src/db/connect');
+    const { revokeNode } = await import('../src/nodes/node-admin');
+    const { agent, nodeId } = await admitted();
+    const elsewhere = connectDatabase(cp.databaseUrl);
+    try {
+      await revokeNode(elsewhere, nodeId);
+    } finally {
+      await elsewhere.destroy();
+    }
+    expect((await agent.nextFrame('error')).payload.code).toBe('NODE_REVOKED');
+    expect((await agent.closed).code).toBe(CLOSE_CODES.NODE_REVOKED);
+  });
+});
+
 describe('heartbeats and liveness persistence', () => {
   it('keeps heartbeats in memory and writes them in one transaction a second, with usage, degraded flag and minute metrics', async () => {
     const agents = await Promise.all([admitted(), admitted(), admitted()]);

@@ -10,6 +10,8 @@ export interface SessionsHere {
   sessionGeneration(nodeId: string): number | undefined;
   send(nodeId: string, frame: Frame): boolean;
   connectedNodeIds(): string[];
+  /** closes a node's socket held here because the node was revoked */
+  revoke(nodeId: string): void;
 }
 
 export interface Dispatcher {
@@ -46,8 +48,13 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
     if (session === undefined) return;
     if (work.state) {
       const state = await loadDesiredState(db, nodeId, session);
+      // No state means the node was revoked, perhaps through another control plane: its
+      // socket here is closed at once rather than at its next token refresh.
+      if (!state) {
+        sessions.revoke(nodeId);
+        return;
+      }
       if (
-        state &&
         state.generation > (sentGeneration.get(nodeId) ?? -1) &&
         sessions.sessionGeneration(nodeId) === session &&
         sessions.send(nodeId, { type: 'desired-state', payload: state })

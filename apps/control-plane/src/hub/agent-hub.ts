@@ -111,10 +111,22 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       if (current.get(session.nodeId) === session) events?.onAgentFrame(session.nodeId, frame);
     },
     async refreshToken(nodeId) {
+      const node = await db('nodes').where({ id: nodeId }).first<{ revoked_at: Date | null } | undefined>('revoked_at');
+      if (!node || node.revoked_at) {
+        revokeHere(nodeId);
+        throw new Error('node revoked');
+      }
       const { token, expiresAt } = await opts.agentTokens.sign(nodeId, {});
       return { token, expiresAt: expiresAt.toISOString(), expiresAtMs: expiresAt.getTime() };
     },
   };
+
+  function revokeHere(nodeId: string): void {
+    const s = current.get(nodeId);
+    if (!s) return;
+    s.sendError('NODE_REVOKED', 'this node was removed by an administrator', false);
+    s.close(CLOSE_CODES.NODE_REVOKED, 'node revoked');
+  }
 
   // One timer for every socket: ping, and terminate peers that did not answer the last ping.
   const pulse = setInterval(() => {
@@ -154,12 +166,7 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       );
       return true;
     },
-    revoke(nodeId) {
-      const s = current.get(nodeId);
-      if (!s) return;
-      s.sendError('NODE_REVOKED', 'this node was removed by an administrator', false);
-      s.close(CLOSE_CODES.NODE_REVOKED, 'node revoked');
-    },
+    revoke: revokeHere,
     send(nodeId, frame) {
       const s = current.get(nodeId);
       if (!s?.isReady) return false;

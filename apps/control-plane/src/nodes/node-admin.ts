@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
+import { notifyNodes } from '../dispatch/node-wakeups';
 import type { AdminStatus } from './node-status';
 
 export async function updateNode(db: Db, id: string, patch: { status?: AdminStatus; labels?: string[] }): Promise<void> {
@@ -12,8 +13,12 @@ export async function updateNode(db: Db, id: string, patch: { status?: AdminStat
 
 /** Revokes the node's credential for good; the caller closes its socket. */
 export async function revokeNode(db: Db, id: string): Promise<void> {
-  const n = await db('nodes').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now(), liveness: 'offline', updated_at: db.fn.now() });
-  if (n === 0) throw new DomainError('NOT_FOUND', 'node not found');
+  await db.transaction(async (trx) => {
+    const n = await trx('nodes').where({ id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), liveness: 'offline', updated_at: trx.fn.now() });
+    if (n === 0) throw new DomainError('NOT_FOUND', 'node not found');
+    // Whichever control plane holds the node's socket is woken and closes it.
+    await notifyNodes(trx, [id], 'state');
+  });
 }
 
 export interface MetricPoint {
