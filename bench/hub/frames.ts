@@ -1,6 +1,7 @@
 // Frames the simulated agents send, built and validated with the protocol package once, then
 // reused as text (a heartbeat only gets a fresh `sentAt`), so the simulators stay cheap.
 import { encodeFrame, PROTOCOL_VERSION, type AllocationStatus, type NodeFacts } from '@karvon/protocol';
+import { sampleUsage } from '@karvon/protocol/testing';
 
 export function benchFacts(hostname: string): NodeFacts {
   return {
@@ -47,19 +48,7 @@ export function heartbeatTemplate(minBytes: number): { prefix: string; suffix: s
       payload: {
         sentAt: SENT_AT,
         appliedGeneration: 0,
-        usage: {
-          cpuPercent: 12.5,
-          load1: 0.42,
-          load5: 0.3,
-          load15: 0.25,
-          memoryUsedMb: 4096,
-          memoryTotalMb: 32_768,
-          diskUsedMb: 260_000,
-          diskTotalMb: 960_000,
-          netRxBytes: 123_456_789,
-          netTxBytes: 98_765_432,
-          containerCount: allocations,
-        },
+        usage: { ...sampleUsage, containerCount: allocations },
         allocations: Array.from({ length: allocations }, (_, i) => allocation(i)),
       },
     });
