@@ -11,7 +11,7 @@ import { eventually } from '../../../test/eventually';
 import { nodeBin, startProcess, type RunningProcess } from '../../../test/processes';
 
 const HEARTBEAT = 1;
-const GRACE = 4;
+const GRACE = 6;
 const bin = nodeBin('apps/agent/bin/karvon-agent.js');
 let cp: TestControlPlane;
 let admin: ApiClient;

@@ -96,18 +96,21 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
           ],
         );
       }
-      // Right after this process starts, agents are still reconnecting to it with backoff: their
-      // last stamps are as old as our downtime, so nothing is swept until one grace has passed.
-      if (Date.now() - startedAt < offlineAfter * 1000) return;
+      // Right after this process starts, agents are still reconnecting to it with backoff and
+      // their last stamps are as old as our downtime: for one grace, only nodes heard since we
+      // started (whose silence is real) are swept.
+      const since = Date.now() - startedAt < offlineAfter * 1000 ? startedAt / 1000 : 0;
       await trx.raw(
         `update nodes set liveness = 'offline', updated_at = now()
-         where liveness <> 'offline' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)`,
-        [offlineAfter],
+         where liveness <> 'offline' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)
+           and last_heartbeat_at >= to_timestamp(?)`,
+        [offlineAfter, since],
       );
       await trx.raw(
         `update nodes set liveness = 'suspect', updated_at = now()
-         where liveness = 'online' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)`,
-        [suspectAfter],
+         where liveness = 'online' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)
+           and last_heartbeat_at >= to_timestamp(?)`,
+        [suspectAfter, since],
       );
     });
     transactions += 1;
