@@ -1,81 +1,21 @@
 // Parent side of the dispatch simulators: `node --import tsx bench/dispatch/agent-sim.ts` processes
 // (argv arrays, no shell), each bound to its own 127.0.0.x address, spoken to over IPC.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT, sleep } from '../hub/control-plane-process';
+import { SimChild } from '../sim-child';
+import { REPO_ROOT } from '../hub/control-plane-process';
 import type { Arrivals, DispatchSimAgent, DispatchSimStats, DispatchSimToParent, ParentToDispatchSim } from './sim-protocol';
 
 type Command = ParentToDispatchSim extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
 type Reply = Extract<DispatchSimToParent, { ok: true }>;
 
-export class DispatchSim {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  readonly exited: Promise<number | string>;
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly localAddress: string,
-  ) {
-    child.on('message', (raw) => {
-      const msg = raw as DispatchSimToParent;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg);
-      else p.reject(new Error(`simulator ${localAddress}: ${msg.error}`));
-    });
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        for (const p of this.pending.values()) p.reject(new Error(`simulator ${localAddress} exited (${code ?? signal})`));
-        this.pending.clear();
-        resolve(code ?? signal ?? 'unknown');
-      });
-    });
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  request(cmd: Command, timeoutMs = 30_000): Promise<Reply> {
-    const id = this.nextId++;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`simulator ${this.localAddress}: ${cmd.cmd} timed out`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ ...cmd, id });
-    });
-  }
-
+export class DispatchSim extends SimChild<Command, Reply> {
   async stats(): Promise<DispatchSimStats> {
     return (await this.request({ cmd: 'stats' })).stats!;
   }
 
   async collect(): Promise<Arrivals> {
     return (await this.request({ cmd: 'collect' }, 60_000)).arrivals!;
-  }
-
-  /** asks it to stop, then kills it (by its pid) if it has not exited within a second */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    await this.request({ cmd: 'stop' }, 2_000).catch(() => undefined);
-    const exited = await Promise.race([this.exited.then(() => true), sleep(1_000).then(() => false)]);
-    if (!exited && this.running) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
   }
 }
 

@@ -2,62 +2,20 @@
 // (argv arrays, no shell), each bound to its own 127.0.0.x address, and talks to them over IPC.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { SimChild } from '../sim-child';
 import { REPO_ROOT, sleep } from './control-plane-process';
 import type { ParentToSim, SilenceResult, SimAgentSpec, SimStats, SimToParent } from './sim-protocol';
 
 type Command = ParentToSim extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
 type Reply = Extract<SimToParent, { ok: true }>;
 
-export class Sim {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  readonly exited: Promise<number | string>;
-
+export class Sim extends SimChild<Command, Reply> {
   constructor(
-    readonly child: ChildProcess,
-    readonly localAddress: string,
+    child: ChildProcess,
+    localAddress: string,
     readonly agents: SimAgentSpec[],
   ) {
-    child.on('message', (raw) => {
-      const msg = raw as SimToParent;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg);
-      else p.reject(new Error(`simulator ${localAddress}: ${msg.error}`));
-    });
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        for (const p of this.pending.values()) p.reject(new Error(`simulator ${localAddress} exited (${code ?? signal})`));
-        this.pending.clear();
-        resolve(code ?? signal ?? 'unknown');
-      });
-    });
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  request(cmd: Command, timeoutMs = 30_000): Promise<Reply> {
-    const id = this.nextId++;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`simulator ${this.localAddress}: ${cmd.cmd} timed out`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ ...cmd, id });
-    });
+    super(child, localAddress);
   }
 
   async stats(): Promise<SimStats> {
@@ -72,21 +30,7 @@ export class Sim {
     return (await this.request({ cmd: 'welcome-times' })).welcomeTimes!;
   }
 
-  /** asks it to stop, then kills it (by its pid) if it has not exited within a second */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    await this.request({ cmd: 'stop' }, 2_000).catch(() => undefined);
-    const exited = await Promise.race([this.exited.then(() => true), sleep(1_000).then(() => false)]);
-    if (!exited && this.running) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
 
-  kill(): Promise<number | string> {
-    if (this.running) this.child.kill('SIGKILL');
-    return this.exited;
-  }
 }
 
 export interface SimOptions {
