@@ -29,6 +29,9 @@ describe('planner', () => {
     const row = await cp.db('nodes').where({ id: node }).first<Record<string, number | string>>();
     expect(row).toMatchObject({ allocated_cpu_millicores: 1500, allocated_memory_mb: 768, allocation_count: 3, desired_generation: '1' });
     expect(await cp.db('allocations').where({ app_id: app.appId, node_id: node })).toHaveLength(3);
+    // The admin view shows the same reservations the planner keeps.
+    const { getNode } = await import('../src/nodes/node-views');
+    expect((await getNode(cp.db, node)).allocated).toEqual({ cpuMillicores: 1500, memoryMb: 768, diskMb: 300 });
   });
 
   it('fails as a whole with a reason per node and writes nothing', async () => {

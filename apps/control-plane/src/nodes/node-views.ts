@@ -1,7 +1,8 @@
 import type { Db } from '../db/connect';
 import { DomainError } from '../domain/errors';
 import type { Resources } from './capacity';
-import { nodeStatus, type AdminStatus, type Liveness, type NodeStatus } from './node-status';
+import type { NodeRow } from './node-row';
+import { nodeStatus, type Liveness, type NodeStatus } from './node-status';
 
 export interface NodeView {
   id: string;
@@ -21,27 +22,6 @@ export interface NodeView {
   createdAt: string;
 }
 
-interface NodeRow {
-  id: string;
-  name: string;
-  region_id: string;
-  labels: string[];
-  admin_status: AdminStatus;
-  liveness: Liveness;
-  degraded: boolean;
-  capacity_cpu_millicores: number;
-  capacity_memory_mb: number;
-  capacity_disk_mb: number;
-  usage: { cpuPercent?: number; memoryUsedMb?: number; diskUsedMb?: number };
-  container_count: number;
-  last_heartbeat_at: Date | null;
-  agent_version: string | null;
-  facts: Record<string, unknown>;
-  created_at: Date;
-  alloc_cpu: string | null;
-  alloc_mem: string | null;
-  alloc_disk: string | null;
-}
 
 function toView(r: NodeRow): NodeView {
   return {
@@ -53,7 +33,7 @@ function toView(r: NodeRow): NodeView {
     liveness: r.liveness,
     degraded: r.degraded,
     capacity: { cpuMillicores: r.capacity_cpu_millicores, memoryMb: r.capacity_memory_mb, diskMb: r.capacity_disk_mb },
-    allocated: { cpuMillicores: Number(r.alloc_cpu ?? 0), memoryMb: Number(r.alloc_mem ?? 0), diskMb: Number(r.alloc_disk ?? 0) },
+    allocated: { cpuMillicores: r.allocated_cpu_millicores, memoryMb: r.allocated_memory_mb, diskMb: r.allocated_disk_mb },
     usage: { cpuPercent: r.usage.cpuPercent ?? 0, memoryMb: r.usage.memoryUsedMb ?? 0, diskMb: r.usage.diskUsedMb ?? 0 },
     containerCount: r.container_count,
     lastHeartbeatAt: r.last_heartbeat_at ? r.last_heartbeat_at.toISOString() : null,
@@ -64,12 +44,7 @@ function toView(r: NodeRow): NodeView {
 }
 
 function nodesQuery(db: Db) {
-  const allocated = db('allocations')
-    .whereNull('stopped_at')
-    .groupBy('node_id')
-    .select('node_id', db.raw('sum(cpu_millicores) as alloc_cpu'), db.raw('sum(memory_mb) as alloc_mem'), db.raw('sum(disk_mb) as alloc_disk'))
-    .as('a');
-  return db('nodes as n').leftJoin(allocated, 'a.node_id', 'n.id').whereNull('n.revoked_at').select('n.*', 'a.alloc_cpu', 'a.alloc_mem', 'a.alloc_disk');
+  return db('nodes as n').whereNull('n.revoked_at').select('n.*');
 }
 
 export async function listNodes(db: Db, filter: { region?: string; limit: number; cursor?: string }): Promise<{ items: NodeView[]; nextCursor: string | null }> {

@@ -1,25 +1,9 @@
 import type { Db } from '../db/connect';
-import { nodeStatus, type AdminStatus, type Liveness } from '../nodes/node-status';
+import type { NodeRow } from '../nodes/node-row';
+import { nodeStatus } from '../nodes/node-status';
 import type { NodeSnapshot, Snapshot } from '../scheduler';
 
-interface Row {
-  id: string;
-  region_id: string;
-  labels: string[];
-  admin_status: AdminStatus;
-  liveness: Liveness;
-  degraded: boolean;
-  capacity_cpu_millicores: number;
-  capacity_memory_mb: number;
-  capacity_disk_mb: number;
-  allocated_cpu_millicores: number;
-  allocated_memory_mb: number;
-  allocated_disk_mb: number;
-  allocation_count: number;
-  max_containers: number;
-  usage: { cpuPercent?: number; memoryUsedMb?: number; diskUsedMb?: number };
-  app_replicas: string | null;
-}
+type Row = NodeRow & { app_replicas: string | null };
 
 /**
  * The scheduler's input for one region, read in one query: every node with its reservations (the
