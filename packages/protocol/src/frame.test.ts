@@ -20,11 +20,11 @@ describe('the frame union', () => {
   it('matches the zod schema, in both directions of assignment', () => {
     expectTypeOf<z.infer<typeof frameSchema>>().toEqualTypeOf<Frame>();
     expectTypeOf<FramePayloadMap['heartbeat']>().toEqualTypeOf<HeartbeatPayload>();
-    expectTypeOf<Task<'build'>['payload']['source']['commitSha']>().toEqualTypeOf<string>();
+    expectTypeOf<Task<'build'>['payload']['source']['commitSha']>().toEqualTypeOf<string | undefined>();
   });
 
   it('splits by direction', () => {
-    expectTypeOf<FrameToAgent['type']>().toEqualTypeOf<'welcome' | 'desired-state' | 'task' | 'error' | 'token-refresh'>();
+    expectTypeOf<FrameToAgent['type']>().toEqualTypeOf<'welcome' | 'desired-state' | 'task' | 'log-credit' | 'task-cancel' | 'error' | 'token-refresh'>();
     expectTypeOf<FrameToControlPlane['type']>().toEqualTypeOf<
       | 'hello'
       | 'heartbeat'
@@ -41,10 +41,19 @@ describe('the frame union', () => {
   });
 
   it('has a route for every type and a sample that the union schema accepts', () => {
-    expect(FRAME_TYPES).toHaveLength(13);
+    expect(FRAME_TYPES).toHaveLength(15);
     for (const type of FRAME_TYPES) {
       expect(FRAME_ROUTES[type].length).toBeGreaterThan(0);
       expect(frameSchema.safeParse(sampleFrames[type]).success).toBe(true);
+    }
+  });
+
+  it('accepts crash-loop as an allocation state and log credit and cancel frames to the agent', () => {
+    const beat = structuredClone(sampleFrames.heartbeat);
+    beat.payload.allocations[0]!.state = 'crash-loop';
+    expect(parseFrame(JSON.stringify(beat), { direction: 'to-control-plane' }).ok).toBe(true);
+    for (const type of ['log-credit', 'task-cancel'] as const) {
+      expect(parseFrame(JSON.stringify(sampleFrames[type]), { direction: 'to-agent' })).toEqual({ ok: true, frame: sampleFrames[type] });
     }
   });
 

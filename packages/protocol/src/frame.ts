@@ -7,7 +7,9 @@ import { errorPayloadSchema } from './frames/error';
 import { heartbeatPayloadSchema } from './frames/heartbeat';
 import { helloPayloadSchema } from './frames/hello';
 import { logChunkPayloadSchema } from './frames/log-chunk';
+import { logCreditPayloadSchema } from './frames/log-credit';
 import { taskAckPayloadSchema } from './frames/task-ack';
+import { taskCancelPayloadSchema } from './frames/task-cancel';
 import { taskProgressPayloadSchema } from './frames/task-progress';
 import { taskResultPayloadSchema } from './frames/task-result';
 import { taskPayloadSchema } from './frames/task';
@@ -25,6 +27,8 @@ export const framePayloadSchemas = {
   'task-progress': taskProgressPayloadSchema,
   'task-result': taskResultPayloadSchema,
   'log-chunk': logChunkPayloadSchema,
+  'log-credit': logCreditPayloadSchema,
+  'task-cancel': taskCancelPayloadSchema,
   error: errorPayloadSchema,
   'token-refresh-request': tokenRefreshRequestPayloadSchema,
   'token-refresh': tokenRefreshPayloadSchema,
@@ -51,6 +55,8 @@ export const FRAME_ROUTES = Object.freeze({
   'task-progress': [CP],
   'task-result': [CP],
   'log-chunk': [CP],
+  'log-credit': [AGENT],
+  'task-cancel': [AGENT],
   error: [AGENT, CP],
   'token-refresh-request': [CP],
   'token-refresh': [AGENT],
@@ -91,6 +97,8 @@ export const frameSchemas = {
   'task-progress': envelope('task-progress', taskProgressPayloadSchema),
   'task-result': envelope('task-result', taskResultPayloadSchema),
   'log-chunk': envelope('log-chunk', logChunkPayloadSchema),
+  'log-credit': envelope('log-credit', logCreditPayloadSchema),
+  'task-cancel': envelope('task-cancel', taskCancelPayloadSchema),
   error: envelope('error', errorPayloadSchema),
   'token-refresh-request': envelope('token-refresh-request', tokenRefreshRequestPayloadSchema),
   'token-refresh': envelope('token-refresh', tokenRefreshPayloadSchema),
@@ -108,6 +116,8 @@ export const frameSchema = z.discriminatedUnion('type', [
   frameSchemas['task-progress'],
   frameSchemas['task-result'],
   frameSchemas['log-chunk'],
+  frameSchemas['log-credit'],
+  frameSchemas['task-cancel'],
   frameSchemas.error,
   frameSchemas['token-refresh-request'],
   frameSchemas['token-refresh'],

@@ -23,6 +23,7 @@ export {
   MAX_TASK_RESULT_CHARS,
   MAX_LINE_CHARS,
   MAX_LINES_PER_FRAME,
+  LOG_STREAM_WINDOW_CHUNKS,
   MAX_MESSAGE_CHARS,
 } from './limits';
 
@@ -40,6 +41,8 @@ export * from './frames/task-ack';
 export * from './frames/task-progress';
 export * from './frames/task-result';
 export * from './frames/log-chunk';
+export * from './frames/log-credit';
+export * from './frames/task-cancel';
 export * from './frames/error';
 export * from './frames/token-refresh';
 

@@ -24,5 +24,12 @@ export const MAX_TASK_RESULT_CHARS = 64 * 1024;
 export const MAX_LINE_CHARS = 8 * 1024;
 export const MAX_LINES_PER_FRAME = 256;
 
+/**
+ * Log-chunk frames of one stream-logs task an agent may have sent beyond the last `log-credit`
+ * (the control plane credits as its consumer reads). Agent-side buffering per stream is bounded by
+ * this many chunks of at most MAX_LINES_PER_FRAME lines.
+ */
+export const LOG_STREAM_WINDOW_CHUNKS = 8;
+
 /** Free-text messages (error frames, allocation messages). */
 export const MAX_MESSAGE_CHARS = 2048;

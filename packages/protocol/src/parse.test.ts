@@ -92,6 +92,10 @@ const rejected: RejectCase[] = [
   { name: 'token that is not a JWT', raw: edited('token-refresh', (f) => (f.payload.token = 'not a jwt')), code: 'INVALID_FRAME', message: 'payload.token' },
   { name: 'log chunk for nothing', raw: edited('log-chunk', (f) => (delete f.payload.allocationId, delete f.payload.taskId)), code: 'INVALID_FRAME', message: 'allocationId or taskId' },
   { name: 'log chunk stream stdin', raw: edited('log-chunk', (f) => (f.payload.stream = any('stdin'))), code: 'INVALID_FRAME', message: 'payload.stream' },
+  { name: 'log credit with a negative seq', raw: edited('log-credit', (f) => (f.payload.upToSeq = -1)), direction: 'to-agent', code: 'INVALID_FRAME', message: 'payload.upToSeq' },
+  { name: 'log credit without a task', raw: edited('log-credit', (f) => delete (f.payload as { taskId?: string }).taskId), direction: 'to-agent', code: 'INVALID_FRAME', message: 'payload.taskId' },
+  { name: 'task cancel with a bad id', raw: edited('task-cancel', (f) => (f.payload.taskId = 'not an id!')), direction: 'to-agent', code: 'INVALID_FRAME', message: 'payload.taskId' },
+  { name: 'allocation state unknown', raw: edited('heartbeat', (f) => (f.payload.allocations[0]!.state = any('looping'))), code: 'INVALID_FRAME', message: 'state' },
   { name: 'task result that is not finished', raw: edited('task-result', (f) => (f.payload.status = any('running'))), code: 'INVALID_FRAME', message: 'payload.status' },
   // Bounds.
   { name: 'a progress line too long', raw: edited('task-progress', (f) => (f.payload.lines = ['x'.repeat(MAX_LINE_CHARS + 1)])), code: 'INVALID_FRAME', message: 'payload.lines[0]' },
@@ -107,6 +111,8 @@ const rejected: RejectCase[] = [
   { name: 'welcome from protocol 0.9', raw: edited('welcome', (f) => (f.payload.serverProtocolVersion = '0.9')), code: 'PROTOCOL_VERSION_UNSUPPORTED', direction: 'to-agent' },
   // Direction.
   { name: 'desired-state sent by an agent', raw: JSON.stringify(sampleFrames['desired-state']), direction: 'to-control-plane', code: 'UNEXPECTED_FRAME', message: 'to-agent' },
+  { name: 'log-credit sent by an agent', raw: JSON.stringify(sampleFrames['log-credit']), direction: 'to-control-plane', code: 'UNEXPECTED_FRAME' },
+  { name: 'task-cancel sent by an agent', raw: JSON.stringify(sampleFrames['task-cancel']), direction: 'to-control-plane', code: 'UNEXPECTED_FRAME' },
   { name: 'task sent by an agent', raw: JSON.stringify(sampleFrames.task), direction: 'to-control-plane', code: 'UNEXPECTED_FRAME' },
   { name: 'token granted by an agent', raw: JSON.stringify(sampleFrames['token-refresh']), direction: 'to-control-plane', code: 'UNEXPECTED_FRAME' },
   { name: 'heartbeat sent to an agent', raw: JSON.stringify(sampleFrames.heartbeat), direction: 'to-agent', code: 'UNEXPECTED_FRAME' },

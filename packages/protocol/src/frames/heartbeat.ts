@@ -10,7 +10,11 @@ import {
   textSchema,
 } from '../scalars';
 
-export const ALLOCATION_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'stopped', 'failed', 'exited'] as const;
+/**
+ * `crash-loop`: the container kept exiting (more than 3 restarts in 5 minutes); the agent stopped
+ * restarting it, and the message says why (exit code, OOM flag, last log lines).
+ */
+export const ALLOCATION_STATES = ['starting', 'running', 'healthy', 'unhealthy', 'stopped', 'failed', 'exited', 'crash-loop'] as const;
 export type AllocationState = (typeof ALLOCATION_STATES)[number];
 
 /** Most allocations one heartbeat may report; far above what a node can run. */
@@ -47,6 +51,9 @@ export const allocationStatusSchema = z.object({
   /** Docker's measure: 100 is one full core, so it may exceed 100 on a multi-core node. */
   cpuPercent: z.number().min(0).max(409_600).optional(),
   memoryMb: z.number().min(0).max(2 ** 30).optional(),
+  /** The container's network counters since it started, in bytes. */
+  netRxBytes: z.int().min(0).optional(),
+  netTxBytes: z.int().min(0).optional(),
   startedAt: isoTimeSchema.optional(),
   message: textSchema(MAX_MESSAGE_CHARS).optional(),
 });

@@ -27,8 +27,14 @@ export const buildTaskSpecSchema = z.object({
   tenantId: idSchema,
   source: z.object({
     url: gitUrlSchema,
-    /** The exact commit to build; a branch only names where it came from. */
-    commitSha: z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a full commit SHA'),
+    /**
+     * The exact commit to build; a branch only names where it came from. Absent (a manual deploy
+     * of a branch head): the agent builds the branch's head and reports the SHA it resolved.
+     */
+    commitSha: z
+      .string()
+      .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a full commit SHA')
+      .optional(),
     branch: z
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$/, 'a branch name')

@@ -171,6 +171,8 @@ export const sampleFrames: { [K in FrameType]: Frame<K> } = {
     seq: 4,
     lines: [{ at: '2030-01-01T00:00:01.000Z', text: 'listening on :3000' }],
   }),
+  'log-credit': frame('log-credit', { taskId: 'task_02', upToSeq: 4 }),
+  'task-cancel': frame('task-cancel', { taskId: 'task_02' }),
   error: frame('error', { code: 'INVALID_FRAME', message: 'heartbeat: usage.cpuPercent: too big', recoverable: true, refType: 'frame', ref: 'f-1' }),
   'token-refresh-request': frame('token-refresh-request', {}),
   'token-refresh': frame('token-refresh', { token: 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJub2RlXzAxIn0.c2lnbmF0dXJl', expiresAt: '2030-01-01T00:15:00.000Z' }),
