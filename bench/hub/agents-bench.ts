@@ -76,7 +76,9 @@ export async function runHubAgents(): Promise<void> {
     const conCpu0 = cpuUs(cp.pid);
     await Promise.all(sims.map((s) => s.request({ cmd: 'connect' })));
     let lastLog = 0;
-    const connected = await waitReady(sims, agents, 150_000, (s) => {
+    // Every agent connected before anything is measured: a window with admissions still going on
+    // would charge their cost to heartbeats (HUB_CONNECT_TIMEOUT_S bounds the wait).
+    const connected = await waitReady(sims, agents, envInt('HUB_CONNECT_TIMEOUT_S', 420) * 1000, (s) => {
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         log(ID, `connecting: ${s.ready}/${agents} welcomed, CP RSS ${((rssKb(cp.pid) ?? 0) / 1024).toFixed(0)} MB`);
@@ -122,6 +124,7 @@ export async function runHubAgents(): Promise<void> {
       };
     };
     const window = async (perSecond: number, seconds: number) => {
+      const welcomes0 = (await totals(sims)).welcomes;
       const a = await sample();
       if (perSecond > 0) await Promise.all(sims.map((s) => s.request({ cmd: 'rate', perSecond: perSecond / sims.length })));
       await sleep(seconds * 1000);
@@ -131,6 +134,8 @@ export async function runHubAgents(): Promise<void> {
       let dbCpu = 0;
       for (const [p, us] of b.dbCpuUs) dbCpu += us - (a.dbCpuUs.get(p) ?? 0);
       const elapsedS = (b.at - a.at) / 1000;
+      const admitted = (await totals(sims)).welcomes - welcomes0;
+      if (admitted > 0) log(ID, `WARNING: ${admitted} agents were (re)admitted during this window; its CPU includes their admission`);
       return {
         elapsedS,
         heartbeats: b.heartbeats - a.heartbeats,

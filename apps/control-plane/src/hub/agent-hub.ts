@@ -6,9 +6,10 @@ import { CLOSE_CODES, MAX_FRAME_BYTES, type Frame, type FrameToControlPlane } fr
 import type { Db } from '../db/connect';
 import { isDomainError } from '../domain/errors';
 import type { TokenSigner } from '../auth/jwt';
-import { capacityFromFacts } from '../nodes/capacity';
 import type { AgentClaims } from '../nodes/node-credentials';
+import { createAdmissions } from './admissions';
 import { AgentSession, type SessionHost } from './agent-session';
+import { createNodeLookups } from './node-lookups';
 import type { LiveNodes } from './live-nodes';
 import { authenticateUpgrade } from './upgrade-auth';
 
@@ -50,11 +51,14 @@ export interface AgentHub {
 export function createAgentHub(opts: AgentHubOptions): AgentHub {
   const { db, logger, live } = opts;
   const maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES['to-control-plane'];
-  const now = opts.now ?? Date.now;
+  // Date.now looked up at each call (not captured once), so a test that fakes Date moves the hub too.
+  const now = opts.now ?? (() => Date.now());
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   const current = new Map<string, AgentSession>();
   const all = new Set<AgentSession>();
   let events = opts.events;
+  const admissions = createAdmissions(db);
+  const nodeLookups = createNodeLookups(db);
 
   const host: SessionHost = {
     logger,
@@ -63,26 +67,7 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
     maxFrameBytes,
     flood: opts.flood ?? { framesPerSecond: 20, burst: 200 },
     now,
-    async admit(nodeId, hello) {
-      const capacity = capacityFromFacts(hello.facts);
-      const rows = await db('nodes')
-        .where({ id: nodeId })
-        .whereNull('revoked_at')
-        .update({
-          session_generation: db.raw('session_generation + 1'),
-          liveness: 'online',
-          last_heartbeat_at: db.fn.now(),
-          facts: JSON.stringify(hello.facts),
-          agent_version: hello.agentVersion,
-          capacity_cpu_millicores: capacity.cpuMillicores,
-          capacity_memory_mb: capacity.memoryMb,
-          capacity_disk_mb: capacity.diskMb,
-          updated_at: db.fn.now(),
-        })
-        .returning<Array<{ session_generation: string }>>(['session_generation']);
-      if (rows.length === 0) throw new Error('node revoked during admission');
-      return Number(rows[0]!.session_generation);
-    },
+    admit: (nodeId, hello) => admissions.admit(nodeId, hello),
     install(session) {
       const previous = current.get(session.nodeId);
       if (previous && previous !== session) {
@@ -147,7 +132,7 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       const path = (req.url ?? '').split('?')[0];
       if (path !== AGENT_CONNECT_PATH) return false;
       socket.on('error', () => socket.destroy());
-      authenticateUpgrade(req, { db, agentTokens: opts.agentTokens }).then(
+      authenticateUpgrade(req, { nodes: nodeLookups, agentTokens: opts.agentTokens }).then(
         (agent) => {
           wss.handleUpgrade(req, socket, head, (ws) => {
             const session = new AgentSession(agent.nodeId, ws, agent.tokenExpiresAt, host);

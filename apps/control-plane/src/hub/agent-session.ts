@@ -8,9 +8,11 @@ import {
   parseFrame,
   type Frame,
   type FrameToControlPlane,
+  type ParseResult,
   type ProtocolErrorCode,
 } from '@karvon/protocol';
-import type { LiveNodes, NodeUsage } from './live-nodes';
+import { parseHeartbeatFast } from './heartbeat-fast-path';
+import type { LiveNodes } from './live-nodes';
 
 export interface SessionHost {
   logger: Logger;
@@ -97,6 +99,7 @@ export class AgentSession {
   /** called by the hub's timer: ping/pong liveness and agent-token expiry */
   checkPulse(): void {
     if (this.state === 'closed') return;
+    // Only a ping left unanswered (no pong, no frame) for a whole interval ends the session.
     if (!this.alive) {
       this.host.logger.info({ nodeId: this.nodeId }, 'agent silent past a ping interval; terminating');
       this.terminate();
@@ -107,10 +110,14 @@ export class AgentSession {
       this.close(CLOSE_CODES.UNAUTHENTICATED, 'agent token expired');
       return;
     }
+    // A peer that sent frames since the last check proved itself alive: it is not pinged, and not
+    // judged until it has been pinged (a heartbeat a little late is not a dead agent).
+    if (this.heardSinceCheck) {
+      this.heardSinceCheck = false;
+      return;
+    }
     this.alive = false;
-    // A peer that sent frames since the last check proved itself alive; only a quiet one is pinged.
-    if (!this.heardSinceCheck) this.ws.ping();
-    this.heardSinceCheck = false;
+    this.ws.ping();
   }
 
   private allowFrame(): boolean {
@@ -132,9 +139,25 @@ export class AgentSession {
       this.close(CLOSE_CODES.POLICY_VIOLATION, 'frame flood');
       return;
     }
-    const parsed = isBinary
-      ? ({ ok: false, error: { code: 'MALFORMED_JSON', message: 'binary frames are not part of the protocol', recoverable: true } } as const)
-      : parseFrame(data, { maxBytes: this.host.maxFrameBytes, direction: 'to-control-plane' });
+    let parsed: ParseResult<FrameToControlPlane>;
+    if (isBinary) {
+      parsed = { ok: false, error: { code: 'MALFORMED_JSON', message: 'binary frames are not part of the protocol', recoverable: true } };
+    } else if (Buffer.isBuffer(data)) {
+      // ws has already checked that a text message is valid UTF-8 (skipUTF8Validation stays off),
+      // so decoding cannot differ from parseFrame's strict decode; the text is decoded once.
+      const text = data.toString('utf8');
+      if (this.state === 'ready') {
+        // The hot path: a heartbeat the hand-written check takes, or parseFrame for anything else.
+        const heartbeat = parseHeartbeatFast(text, this.host.maxFrameBytes);
+        if (heartbeat) {
+          this.host.live.heartbeat(this.nodeId, heartbeat.payload.usage, this.host.now(), heartbeat.payload.allocations);
+          return;
+        }
+      }
+      parsed = parseFrame(text, { maxBytes: this.host.maxFrameBytes, direction: 'to-control-plane' });
+    } else {
+      parsed = parseFrame(data, { maxBytes: this.host.maxFrameBytes, direction: 'to-control-plane' });
+    }
     if (!parsed.ok) {
       if (parsed.error.code === 'PROTOCOL_VERSION_UNSUPPORTED') {
         this.refuseVersion(parsed.error.message);
@@ -160,7 +183,7 @@ export class AgentSession {
     }
     switch (frame.type) {
       case 'heartbeat':
-        this.host.live.heartbeat(this.nodeId, usageOf(frame.payload), this.host.now(), frame.payload.allocations);
+        this.host.live.heartbeat(this.nodeId, frame.payload.usage, this.host.now(), frame.payload.allocations);
         return;
       case 'token-refresh-request':
         this.onTokenRefresh();
@@ -234,19 +257,4 @@ export class AgentSession {
       this.host.removed(this);
     }
   }
-}
-
-function usageOf(p: Extract<Frame, { type: 'heartbeat' }>['payload']): NodeUsage {
-  const u = p.usage;
-  return {
-    cpuPercent: u.cpuPercent,
-    load1: u.load1,
-    memoryUsedMb: u.memoryUsedMb,
-    memoryTotalMb: u.memoryTotalMb,
-    diskUsedMb: u.diskUsedMb,
-    diskTotalMb: u.diskTotalMb,
-    netRxBytes: u.netRxBytes,
-    netTxBytes: u.netTxBytes,
-    containerCount: u.containerCount,
-  };
 }

@@ -22,6 +22,22 @@ describe('isDegraded', () => {
     expect(isDegraded(usage({ diskUsedMb: 950 }))).toBe(true);
     expect(isDegraded(usage({ cpuPercent: 89.9, memoryUsedMb: 899, diskUsedMb: 899 }))).toBe(false);
     expect(isDegraded(usage({ memoryTotalMb: 0, diskTotalMb: 0 }))).toBe(false);
+    // 100% turns the flag off; the CPU considered is the one passed (smoothed by LiveNodes).
+    expect(isDegraded(usage({ cpuPercent: 100, memoryUsedMb: 1000, diskUsedMb: 1000 }), 1)).toBe(false);
+    expect(isDegraded(usage({ cpuPercent: 100 }), 0.9, 40)).toBe(false);
+  });
+
+  it('smooths CPU over heartbeats: one busy heartbeat does not degrade a node, a busy streak does', () => {
+    const live = new LiveNodes();
+    live.connected('n1');
+    const at = (cpuPercent: number) => live.heartbeat('n1', usage({ cpuPercent }), Date.now());
+    const degraded = () => live.drain().dirty.find((d) => d.nodeId === 'n1')?.degraded;
+    at(10);
+    expect(degraded()).toBe(false);
+    at(100);
+    expect(degraded()).toBe(false);
+    for (let i = 0; i < 8; i++) at(100);
+    expect(degraded()).toBe(true);
   });
 });
 
@@ -35,7 +51,7 @@ describe('LiveNodes', () => {
     const first = live.drain();
     expect(first.dirty).toEqual([{ nodeId: 'a', usage: usage({ cpuPercent: 95 }), degraded: true }]);
     expect(first.stamped).toEqual(['b']);
-    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [], allocations: [] });
+    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [], allocations: [], allocationPoints: [] });
   });
 
   it('averages CPU over a minute and emits the point when the minute rolls over or the node leaves', () => {
@@ -70,5 +86,58 @@ describe('LiveNodes allocation reports', () => {
     expect(live.drain().allocations).toEqual([{ nodeId: 'a', allocations: [] }]);
     live.heartbeat('a', usage(), 0, []);
     expect(live.drain().allocations).toEqual([]);
+  });
+});
+
+describe('LiveNodes allocation metrics', () => {
+  const status = (over = {}) => ({ allocationId: 'alloc_1', state: 'healthy' as const, restarts: 0, ...over });
+  it("keeps each allocation's last sample of a minute, one point per allocation, when the minute rolls over or the node leaves", () => {
+    const live = new LiveNodes();
+    live.connected('a');
+    live.heartbeat('a', usage(), 60_000, [status({ cpuPercent: 10, memoryMb: 100, netRxBytes: 1, netTxBytes: 2 }), status({ allocationId: 'alloc_2' })]);
+    live.heartbeat('a', usage(), 90_000, [status({ cpuPercent: 20, memoryMb: 200, netRxBytes: 3, netTxBytes: 4 }), status({ allocationId: 'alloc_2', cpuPercent: 5 })]);
+    expect(live.drain().allocationPoints).toEqual([]);
+    live.heartbeat('a', usage(), 125_000, [status({ cpuPercent: 30 })]);
+    expect(live.drain().allocationPoints).toEqual([
+      { nodeId: 'a', allocationId: 'alloc_1', at: 60_000, cpuPercent: 20, memoryMb: 200, netRxBytes: 3, netTxBytes: 4 },
+      { nodeId: 'a', allocationId: 'alloc_2', at: 60_000, cpuPercent: 5, memoryMb: undefined, netRxBytes: undefined, netTxBytes: undefined },
+    ]);
+    live.disconnected('a');
+    expect(live.drain().allocationPoints).toEqual([
+      { nodeId: 'a', allocationId: 'alloc_1', at: 120_000, cpuPercent: 30, memoryMb: undefined, netRxBytes: undefined, netTxBytes: undefined },
+    ]);
+  });
+
+  it('makes no point for an allocation reported without any stats', () => {
+    const live = new LiveNodes();
+    live.connected('a');
+    live.heartbeat('a', usage(), 0, [status()]);
+    live.disconnected('a');
+    expect(live.drain().allocationPoints).toEqual([]);
+  });
+});
+
+describe('LiveNodes drain', () => {
+  it('takes only the nodes heard since the last drain, each once however many heartbeats it sent', () => {
+    const live = new LiveNodes();
+    for (let i = 0; i < 1000; i++) live.connected(`n${i}`);
+    expect(live.drain().stamped).toHaveLength(1000);
+    for (let k = 0; k < 5; k++) live.heartbeat('n7', usage(), 0);
+    live.heartbeat('n8', usage(), 0);
+    const { dirty, stamped } = live.drain();
+    expect(dirty.map((d) => d.nodeId)).toEqual(['n7', 'n8']);
+    expect(stamped).toEqual([]);
+  });
+
+  it("still stamps a node whose session ended after its last heartbeat, and a reconnected node's new session", () => {
+    const live = new LiveNodes();
+    live.connected('a');
+    live.drain();
+    live.heartbeat('a', usage({ cpuPercent: 1 }), 0);
+    live.disconnected('a');
+    live.connected('a');
+    const { dirty, stamped } = live.drain();
+    expect(dirty.map((d) => d.nodeId)).toEqual(['a']);
+    expect(stamped).toEqual(['a']);
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
-import type { LiveNodes } from './live-nodes';
+import type { AllocationPointRow, DirtyNode, LiveNodes, MetricPointRow } from './live-nodes';
+import { bumpRegionNodes } from '../routing/region-generation';
 
 export interface LivenessTimings {
   heartbeatSeconds: number;
@@ -9,7 +10,8 @@ export interface LivenessTimings {
 
 /**
  * Once a second, in ONE transaction whatever the fleet size: stamp every node that sent a
- * heartbeat (database clock), store its usage, write finished one-minute metric points, and sweep
+ * heartbeat (database clock), store its usage, write finished one-minute metric points (of nodes
+ * and of allocations: one row per allocation and minute, its last sample), and sweep
  * liveness (online → suspect after two missed intervals, → offline after the grace). The sweep is
  * a pair of conditional updates on the database clock, so two control planes running it at once
  * agree and nothing depends on their own clocks.
@@ -24,23 +26,35 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
   const startedAt = Date.now();
 
   async function flushOnce(): Promise<void> {
-    const { dirty, stamped, points, allocations } = live.drain();
+    const { dirty, stamped, points, allocations, allocationPoints } = live.drain();
+    let rerouted: string[] = [];
     await db.transaction(async (trx) => {
       // Same lock order as the planner (by id), so a flush and a plan commit cannot deadlock on
       // the nodes they both touch.
+      // Id lists go as one JSON text: a bound array is escaped element by element by pg and walked
+      // again by knex, a per-heartbeat cost in this process.
       const touched = [...dirty.map((d) => d.nodeId), ...stamped].sort();
-      if (touched.length > 0) await trx.raw('select id from nodes where id = any(?) order by id for update', [touched]);
+      if (touched.length > 0) {
+        await trx.raw('select id from nodes where id in (select json_array_elements_text(?::json)) order by id for update', [JSON.stringify(touched)]);
+      }
       if (dirty.length > 0) {
+        // Plain columns, the usage object built by PostgreSQL: no JSON text inside JSON text.
         await trx.raw(
-          `update nodes n set last_heartbeat_at = now(), liveness = 'online', usage = v.usage::jsonb,
-             container_count = v.container_count::int, degraded = v.degraded::boolean, updated_at = now()
-           from (select * from json_to_recordset(?::json) as x(id text, usage text, container_count int, degraded boolean)) v
+          `update nodes n set last_heartbeat_at = now(), liveness = 'online',
+             usage = jsonb_build_object('cpuPercent', v.cpu, 'load1', v.load1, 'memoryUsedMb', v.mem_used, 'memoryTotalMb', v.mem_total,
+               'diskUsedMb', v.disk_used, 'diskTotalMb', v.disk_total, 'netRxBytes', v.rx, 'netTxBytes', v.tx, 'containerCount', v.containers),
+             container_count = v.containers, degraded = v.degraded, updated_at = now()
+           from json_to_recordset(?::json) as v(id text, cpu float8, load1 float8, mem_used bigint, mem_total bigint, disk_used bigint,
+             disk_total bigint, rx bigint, tx bigint, containers int, degraded boolean)
            where n.id = v.id and n.revoked_at is null`,
-          [JSON.stringify(dirty.map((d) => ({ id: d.nodeId, usage: JSON.stringify(d.usage), container_count: d.usage.containerCount, degraded: d.degraded })))],
+          [JSON.stringify(dirty.map(usageRow))],
         );
       }
       if (stamped.length > 0) {
-        await trx.raw(`update nodes set last_heartbeat_at = now(), liveness = 'online' where id = any(?) and revoked_at is null`, [stamped]);
+        await trx.raw(
+          `update nodes set last_heartbeat_at = now(), liveness = 'online' where id in (select json_array_elements_text(?::json)) and revoked_at is null`,
+          [JSON.stringify(stamped)],
+        );
       }
       if (points.length > 0) {
         await trx.raw(
@@ -53,7 +67,7 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
              net_tx_bytes = excluded.net_tx_bytes, container_count = excluded.container_count`,
           [
             JSON.stringify(
-              points.map((p) => ({
+              lastPerKey(points, (p) => `${p.nodeId} ${p.at}`).map((p) => ({
                 node_id: p.nodeId,
                 at: p.at,
                 cpu: p.cpuPercent,
@@ -70,13 +84,24 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
       }
       if (allocations.length > 0) {
         // A node reports only its own allocations: the node_id condition ignores any other id.
-        await trx.raw(
-          `update allocations a set actual_status = r.state, upstream = r.upstream, restarts = r.restarts,
-             started_at = coalesce(r.started_at, a.started_at), status_message = r.message, cpu_percent = r.cpu,
-             memory_used_mb = r.mem, reported_at = now(), updated_at = now()
-           from json_to_recordset(?::json) as r(node_id text, id text, state text, upstream text, restarts int,
-             started_at timestamptz, message text, cpu real, mem real)
-           where a.id = r.id and a.node_id = r.node_id`,
+        // The regions where a replica started or stopped being routable (healthy with an
+        // upstream) come back: their nodes' routes changed. `before` reads the rows as they were
+        // (every part of one statement sees the same snapshot).
+        const changed = await trx.raw<{ rows: Array<{ region_id: string }> }>(
+          `with r as (
+             select * from json_to_recordset(?::json) as r(node_id text, id text, state text, upstream text, restarts int,
+               started_at timestamptz, message text, cpu real, mem real)),
+           before as (
+             select a.id, case when a.actual_status = 'healthy' then a.upstream end as routed
+             from allocations a join r on a.id = r.id and a.node_id = r.node_id where a.stopped_at is null),
+           updated as (
+             update allocations a set actual_status = r.state, upstream = r.upstream, restarts = r.restarts,
+               started_at = coalesce(r.started_at, a.started_at), status_message = r.message, cpu_percent = r.cpu,
+               memory_used_mb = r.mem, reported_at = now(), updated_at = now()
+             from r where a.id = r.id and a.node_id = r.node_id
+             returning a.id, a.node_id, case when a.actual_status = 'healthy' and a.stopped_at is null then a.upstream end as routed)
+           select distinct n.region_id from updated u join before b on b.id = u.id join nodes n on n.id = u.node_id
+           where u.routed is distinct from b.routed`,
           [
             JSON.stringify(
               allocations.flatMap((report) =>
@@ -92,6 +117,32 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
                   mem: s.memoryMb ?? null,
                 })),
               ),
+            ),
+          ],
+        );
+        rerouted = changed.rows.map((r) => r.region_id);
+      }
+      if (allocationPoints.length > 0) {
+        // The app comes from the allocation row; the node condition drops any report about an
+        // allocation that is not this node's (or no longer exists).
+        await trx.raw(
+          `insert into allocation_metrics (allocation_id, app_id, node_id, at, cpu_percent, memory_mb, net_rx_bytes, net_tx_bytes)
+           select a.id, a.app_id, a.node_id, to_timestamp(p.at / 1000.0), p.cpu, p.mem, p.rx, p.tx
+           from json_to_recordset(?::json) as p(node_id text, id text, at bigint, cpu real, mem real, rx bigint, tx bigint)
+           join allocations a on a.id = p.id and a.node_id = p.node_id
+           on conflict (allocation_id, at) do update set cpu_percent = excluded.cpu_percent, memory_mb = excluded.memory_mb,
+             net_rx_bytes = excluded.net_rx_bytes, net_tx_bytes = excluded.net_tx_bytes`,
+          [
+            JSON.stringify(
+              lastPerKey(allocationPoints, (p) => `${p.nodeId} ${p.allocationId} ${p.at}`).map((p) => ({
+                node_id: p.nodeId,
+                id: p.allocationId,
+                at: p.at,
+                cpu: p.cpuPercent ?? null,
+                mem: p.memoryMb ?? null,
+                rx: p.netRxBytes ?? null,
+                tx: p.netTxBytes ?? null,
+              })),
             ),
           ],
         );
@@ -114,6 +165,11 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
       );
     });
     transactions += 1;
+    // After the liveness commit, in its own transaction: bumping a region locks all its nodes
+    // (in id order), which inside the flush would break the one lock order everyone keeps.
+    for (const region of rerouted) {
+      await bumpRegionNodes(db, region).catch((err: unknown) => logger.warn({ err, region }, 'route change not announced; the next change or reconnect carries it'));
+    }
   }
 
   function tick(): void {
@@ -143,6 +199,36 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
       return transactions;
     },
   };
+}
+
+/** One node's row for the usage update (see the column list there). */
+function usageRow(d: DirtyNode) {
+  const u = d.usage;
+  return {
+    id: d.nodeId,
+    cpu: u.cpuPercent,
+    load1: u.load1,
+    mem_used: u.memoryUsedMb,
+    mem_total: u.memoryTotalMb,
+    disk_used: u.diskUsedMb,
+    disk_total: u.diskTotalMb,
+    rx: u.netRxBytes,
+    tx: u.netTxBytes,
+    containers: u.containerCount,
+    degraded: d.degraded,
+  };
+}
+
+/**
+ * One row per key, the last one: an upsert may not touch a row twice in one statement, and the
+ * same minute can be completed twice in one flush (a session ending and a new one's first minute
+ * rolling over, or an agent listing an allocation twice).
+ */
+function lastPerKey<T extends MetricPointRow | AllocationPointRow>(rows: T[], key: (r: T) => string): T[] {
+  if (rows.length < 2) return rows;
+  const byKey = new Map<string, T>();
+  for (const r of rows) byKey.set(key(r), r);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
 export type LivenessWriter = ReturnType<typeof createLivenessWriter>;
