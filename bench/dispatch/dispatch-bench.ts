@@ -1,8 +1,8 @@
 // dispatch: the control plane in this process (startControlPlane, embedded PostgreSQL in a temp
 // dir), N agents connected from simulator processes on 127.0.0.x addresses, then work committed at a
 // fixed rate: first placements through the planner's commitPlacements (one replica per node, the
-// dispatches due in each 10 ms tick committed together), then noop tasks through enqueueTask (the
-// same, in one transaction per tick). For each dispatch: the time from its commit returning to the
+// dispatches due in each 10 ms tick committed together), then noop tasks through enqueueTasks (the
+// same: one statement per tick). For each dispatch: the time from its commit returning to the
 // matching frame (`desired-state` at the new generation, or the `task`) being handed to the node's
 // socket by the hub (hub.send wrapped in this process: same clock), and to it arriving at the
 // agent's socket in the simulator (process.hrtime.bigint(), CLOCK_MONOTONIC, shared by processes).
@@ -23,7 +23,7 @@ import { loadConfig } from '../../apps/control-plane/src/config';
 import { startControlPlane } from '../../apps/control-plane/src/control-plane';
 import { connectDatabase } from '../../apps/control-plane/src/db/connect';
 import { newId } from '../../apps/control-plane/src/db/ids';
-import { enqueueTask } from '../../apps/control-plane/src/dispatch/task-queue';
+import { enqueueTasks } from '../../apps/control-plane/src/dispatch/task-queue';
 import { commitPlacements } from '../../apps/control-plane/src/planner/commit-placements';
 import { embeddedDatabaseUrl, freePort, sleep } from '../hub/control-plane-process';
 import { envInt, log, percentile, round, tempDir, withResources } from '../hub/harness';
@@ -118,6 +118,12 @@ export async function runDispatch(): Promise<void> {
     const apps: BenchApp[] = await seedApps(db, [REGION], 100, () => ({ cpuMillicores: 100, memoryMb: 128, diskMb: 512 }));
     // Statistics as autovacuum would have them on a running system.
     await db.raw('analyze');
+    // The product's durability settings (the server's defaults, unchanged): every durable commit
+    // waits for a WAL flush, whose tail on this disk is part of what the figures measure.
+    const settings = await db.raw<{ rows: Array<{ name: string; setting: string }> }>(
+      `select name, setting from pg_settings where name in ('synchronous_commit', 'fsync', 'wal_sync_method', 'full_page_writes', 'commit_delay', 'wal_writer_delay') order by name`,
+    );
+    log(ID, `PostgreSQL: ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`);
     log(ID, `control plane in process at ${cp.url}, ${agentCount} nodes and ${apps.length} apps seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
 
     // Simulators: ~2,000 sockets each (a process here may hold ~20,000 descriptors, and the
@@ -199,7 +205,7 @@ export async function runDispatch(): Promise<void> {
     /**
      * Open loop: `rate` dispatches a second for `secs`, started on schedule whatever the earlier
      * ones are doing. With `tickMs` > 0 the dispatches due in each tick are committed together (one
-     * commitPlacements call, or one transaction of enqueueTask calls), as a planner under load
+     * commitPlacements call, or one enqueueTasks statement), as a planner under load
      * batches; with 0 every dispatch is its own transaction.
      */
     const stream = async (kind: 'placement' | 'task', rate: number, secs: number, keep: boolean) => {
@@ -244,13 +250,11 @@ export async function runDispatch(): Promise<void> {
           } else {
             const tasks = nodeIds.map((nodeId) => ({ nodeId, echo: `t${taskSeq++}` }));
             const deadline = new Date(Date.now() + 300_000);
-            const enqueue = (q: typeof db) => async (task: { nodeId: string; echo: string }) =>
-              enqueueTask(q, { nodeId: task.nodeId, kind: 'noop', payload: { echo: task.echo }, idempotencyKey: `dispatch-bench-${task.echo}`, deadline });
-            if (tasks.length === 1) await enqueue(commitDb)(tasks[0]!);
-            else
-              await commitDb.transaction(async (trx) => {
-                for (const task of tasks) await enqueue(trx)(task);
-              });
+            // One statement for the tick's tasks (rows and NOTIFY), as a planner under load batches.
+            await enqueueTasks(
+              commitDb,
+              tasks.map((task) => ({ nodeId: task.nodeId, kind: 'noop' as const, payload: { echo: task.echo }, idempotencyKey: `dispatch-bench-${task.echo}`, deadline })),
+            );
             const at = ns();
             if (keep) for (const task of tasks) committed.push({ key: task.echo, nodeId: task.nodeId, generation: 0, at });
             commitMs.push(msBetween(t, at));

@@ -12,11 +12,26 @@ export const NODE_CHANNEL = 'karvon_node_work';
 /** What changed for the nodes: their desired state, or their task queue. */
 export type WorkKind = 'state' | 'task';
 
+/**
+ * NOTIFY payloads for these nodes: `kind:id,id,…`. A payload is limited to 8000 bytes and node ids
+ * are ~25, so ids go 200 to a payload.
+ */
+export function notifyPayloads(nodeIds: readonly string[], kind: WorkKind): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < nodeIds.length; i += 200) out.push(`${kind}:${nodeIds.slice(i, i + 200).join(',')}`);
+  return out;
+}
+
+/** Wakes the nodes' dispatchers at commit of `trx` (one statement, whatever the count). */
 export async function notifyNodes(trx: Knex | Knex.Transaction, nodeIds: readonly string[], kind: WorkKind = 'state'): Promise<void> {
-  // NOTIFY payloads are limited to 8000 bytes; node ids are ~25 bytes, so send them in chunks.
-  for (let i = 0; i < nodeIds.length; i += 200) {
-    await trx.raw('select pg_notify(?, ?)', [NODE_CHANNEL, `${kind}:${nodeIds.slice(i, i + 200).join(',')}`]);
-  }
+  if (nodeIds.length === 0) return;
+  await trx.raw('select pg_notify(?, p) from unnest(?::text[]) p', [NODE_CHANNEL, notifyPayloads(nodeIds, kind)]);
+}
+
+/** The inverse of notifyPayloads; anything else on the channel is ignored. */
+export function parseWakeup(payload: string | undefined): { kind: WorkKind; nodeIds: string[] } | undefined {
+  const m = /^(state|task):(.+)$/.exec(payload ?? '');
+  return m ? { kind: m[1] as WorkKind, nodeIds: m[2]!.split(',') } : undefined;
 }
 
 export interface NodeWakeups {
@@ -31,8 +46,8 @@ export function listenForNodeWork(opts: { url: string; logger: Logger; onWake(no
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: opts.url, application_name: 'karvon-wakeups' });
     c.on('notification', (msg) => {
-      const m = msg.channel === NODE_CHANNEL ? /^(state|task):(.+)$/.exec(msg.payload ?? '') : null;
-      if (m) opts.onWake(m[2]!.split(','), m[1] as WorkKind);
+      const wake = msg.channel === NODE_CHANNEL ? parseWakeup(msg.payload) : undefined;
+      if (wake) opts.onWake(wake.nodeIds, wake.kind);
     });
     c.on('error', (err) => {
       opts.logger.warn({ err }, 'wake-up listener lost its connection; polling continues, reconnecting');

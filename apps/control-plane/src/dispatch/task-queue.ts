@@ -1,15 +1,16 @@
 import type { Knex } from 'knex';
-import type { Task, TaskKind, TaskResultPayload, TaskSpecs } from '@karvon/protocol';
+import type { Task, TaskKind, TaskSpecs } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
-import { notifyNodes } from './node-wakeups';
+import { NODE_CHANNEL, notifyPayloads } from './node-wakeups';
 
 // A durable queue in PostgreSQL. States: queued → dispatched → acknowledged → running →
 // succeeded | failed | timed-out | cancelled, and `dead` after MAX_ATTEMPTS failed deliveries.
-// Every transition is a conditional update, so duplicate or late frames change nothing.
+// Every transition is a conditional update, so duplicate or late frames change nothing
+// (replies from agents are applied in task-replies.ts).
 
 export const MAX_ATTEMPTS = 3;
-const OPEN_STATES = ['dispatched', 'acknowledged', 'running'] as const;
+export const OPEN_STATES = ['dispatched', 'acknowledged', 'running'] as const;
 
 export interface NewTask<K extends TaskKind = TaskKind> {
   nodeId: string;
@@ -21,85 +22,122 @@ export interface NewTask<K extends TaskKind = TaskKind> {
 
 /** Queues a task once per idempotency key; a repeat returns the first task's id. */
 export async function enqueueTask(db: Db | Knex.Transaction, task: NewTask): Promise<{ id: string; created: boolean }> {
-  const id = newId('task');
-  const inserted = await db('tasks')
-    .insert({ id, node_id: task.nodeId, kind: task.kind, payload: JSON.stringify(task.payload), idempotency_key: task.idempotencyKey, deadline: task.deadline })
-    .onConflict('idempotency_key')
-    .ignore()
-    .returning<Array<{ id: string }>>('id');
-  if (inserted.length > 0) {
-    await notifyNodes(db, [task.nodeId], 'task');
-    return { id, created: true };
-  }
-  const existing = await db('tasks').where({ idempotency_key: task.idempotencyKey }).first<{ id: string }>('id');
-  return { id: existing.id, created: false };
+  const [result] = await enqueueTasks(db, [task]);
+  return result!;
 }
 
-interface TaskRow {
+/**
+ * Queues tasks once per idempotency key, in ONE statement: the rows and the NOTIFY that wakes the
+ * nodes' dispatchers (delivered at commit, so never before the rows are visible). Only keys seen
+ * before cost a second statement, to return the first task's id. Results are in input order.
+ */
+export async function enqueueTasks(db: Db | Knex.Transaction, tasks: readonly NewTask[]): Promise<Array<{ id: string; created: boolean }>> {
+  if (tasks.length === 0) return [];
+  const rows = tasks.map((t) => ({ id: newId('task'), node_id: t.nodeId, kind: t.kind, payload: t.payload, idempotency_key: t.idempotencyKey, deadline: t.deadline.toISOString() }));
+  const nodeIds = [...new Set(tasks.map((t) => t.nodeId))];
+  const res = await db.raw<{ rows: Array<{ id: string; idempotency_key: string }> }>(
+    `with ins as (
+       insert into tasks (id, node_id, kind, payload, idempotency_key, deadline)
+       select id, node_id, kind, payload, idempotency_key, deadline
+       from json_to_recordset(?::json) as x(id text, node_id text, kind text, payload jsonb, idempotency_key text, deadline timestamptz)
+       on conflict (idempotency_key) do nothing
+       returning id, idempotency_key, node_id),
+     woken as (
+       select pg_notify(?, p) from unnest(?::text[]) p
+       where exists (select 1 from ins))
+     select id, idempotency_key from ins
+     -- referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated)
+     where (select count(*) from woken) >= 0`,
+    [JSON.stringify(rows), NODE_CHANNEL, notifyPayloads(nodeIds, 'task')],
+  );
+  const created = new Map(res.rows.map((r) => [r.idempotency_key, r.id]));
+  const missing = tasks.filter((t) => !created.has(t.idempotencyKey)).map((t) => t.idempotencyKey);
+  const existing = new Map<string, string>();
+  if (missing.length > 0) {
+    const found = await db('tasks').whereIn('idempotency_key', missing).select<Array<{ id: string; idempotency_key: string }>>('id', 'idempotency_key');
+    for (const r of found) existing.set(r.idempotency_key, r.id);
+  }
+  // A key repeated inside one call: the first occurrence created it, the later ones see it.
+  const seen = new Set<string>();
+  return tasks.map((t) => {
+    const id = created.get(t.idempotencyKey);
+    if (id !== undefined && !seen.has(t.idempotencyKey)) {
+      seen.add(t.idempotencyKey);
+      return { id, created: true };
+    }
+    return { id: id ?? existing.get(t.idempotencyKey)!, created: false };
+  });
+}
+
+interface ClaimedRow {
   id: string;
+  node_id: string;
   kind: TaskKind;
   payload: unknown;
   idempotency_key: string;
   deadline: Date;
   attempts: number;
+  created_at: Date;
+  session_generation: string;
+}
+
+/** A node's current session here, for which tasks are claimed. */
+export interface ClaimFor {
+  nodeId: string;
+  sessionGeneration: number;
 }
 
 /**
- * Claims what to send a node's current session: queued tasks that are due, and tasks left open by
- * an earlier session (redelivery after a reconnect: the agent's journal turns a repeat into the
- * recorded result). SKIP LOCKED lets several control planes claim without waiting on each other.
+ * Claims, in ONE statement for many nodes, what to send each node's current session: queued tasks
+ * that are due, and tasks left open by an earlier session (redelivery after a reconnect: the
+ * agent's journal turns a repeat into the recorded result); at most `perNode` each, oldest first.
+ * SKIP LOCKED lets several control planes claim without waiting on each other.
+ *
+ * The claim commits asynchronously (synchronous_commit off for this transaction only; the server
+ * default stays on). It sits on the latency path between commit and frame, and a WAL flush there
+ * costs the disk's fsync tail (measured ~20 ms p99 on the benchmark machine). Losing it is safe:
+ * the task row itself was committed durably by whoever queued it; a claim lost in a database crash
+ * leaves the task queued or open for an older session, so it is claimed and sent again, and the
+ * agent's journal answers the repeat by its idempotency key. Any later durable commit (an ack, a
+ * result) flushes the WAL before it, so a claim is never lost behind a reply that was kept.
  */
-export async function claimForDispatch(db: Db, nodeId: string, sessionGeneration: number, limit = 100): Promise<Array<Task>> {
-  const rows = await db.raw<{ rows: TaskRow[] }>(
-    `update tasks t set state = 'dispatched', attempts = t.attempts + 1, dispatched_generation = ?, updated_at = now()
-     where t.id in (
-       select id from tasks
-       where node_id = ?
-         and (deadline is null or deadline > now())
-         and ((state = 'queued' and next_attempt_at <= now())
-              or (state in ('dispatched', 'acknowledged', 'running') and dispatched_generation is distinct from ?))
-       order by created_at
-       limit ?
-       for update skip locked)
-     returning t.id, t.kind, t.payload, t.idempotency_key, t.deadline, t.attempts`,
-    [sessionGeneration, nodeId, sessionGeneration, limit],
+export async function claimForDispatch(db: Db, nodes: readonly ClaimFor[], perNode = 100): Promise<Array<{ nodeId: string; task: Task }>> {
+  if (nodes.length === 0) return [];
+  const rows = await db.raw<{ rows: ClaimedRow[] }>(
+    `with s as (
+       select s.node_id, s.g from unnest(?::text[], ?::bigint[]) as s(node_id, g),
+         (select set_config('synchronous_commit', 'off', true)) as async_commit),
+     c as (
+       select x.id, s.g from s cross join lateral (
+         select id from tasks
+         where node_id = s.node_id
+           and state in ('queued', 'dispatched', 'acknowledged', 'running')
+           and (deadline is null or deadline > now())
+           and ((state = 'queued' and next_attempt_at <= now())
+                or (state <> 'queued' and dispatched_generation is distinct from s.g))
+         order by created_at
+         limit ?
+         for update skip locked) x)
+     update tasks t set state = 'dispatched', attempts = t.attempts + 1, dispatched_generation = c.g, updated_at = now()
+     from c where t.id = c.id
+     returning t.id, t.node_id, t.kind, t.payload, t.idempotency_key, t.deadline, t.attempts, t.created_at, c.g as session_generation`,
+    [nodes.map((n) => n.nodeId), nodes.map((n) => n.sessionGeneration), perNode],
   );
-  return rows.rows.map(
-    (r) =>
-      ({
+  // RETURNING has no order: restore the queue's, oldest first.
+  return rows.rows
+    .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
+    .map((r) => ({
+      nodeId: r.node_id,
+      task: {
         id: r.id,
         kind: r.kind,
         payload: r.payload,
         idempotencyKey: r.idempotency_key,
         deadline: r.deadline.toISOString(),
         attempt: r.attempts,
-        sessionGeneration,
-      }) as Task,
-  );
-}
-
-export async function markAcknowledged(db: Db, nodeId: string, taskId: string): Promise<void> {
-  await db('tasks').where({ id: taskId, node_id: nodeId, state: 'dispatched' }).update({ state: 'acknowledged', acked_at: db.fn.now(), updated_at: db.fn.now() });
-}
-
-export async function markRunning(db: Db, nodeId: string, taskId: string): Promise<void> {
-  await db('tasks').where({ id: taskId, node_id: nodeId }).whereIn('state', ['dispatched', 'acknowledged']).update({ state: 'running', updated_at: db.fn.now() });
-}
-
-/** Records a result once; a failure is retried with backoff until MAX_ATTEMPTS, then dead-lettered. */
-export async function recordResult(db: Db, nodeId: string, result: TaskResultPayload): Promise<void> {
-  const open = db('tasks').where({ id: result.taskId, node_id: nodeId }).whereIn('state', [...OPEN_STATES]);
-  if (result.status === 'succeeded') {
-    await open.update({ state: 'succeeded', result: JSON.stringify(result.result), finished_at: db.fn.now(), updated_at: db.fn.now() });
-    return;
-  }
-  await open.update({
-    state: db.raw(`case when attempts >= ? then 'dead' else 'queued' end`, [MAX_ATTEMPTS]),
-    last_error: JSON.stringify(result.error),
-    next_attempt_at: db.raw(`now() + make_interval(secs => power(2, attempts))`),
-    finished_at: db.raw(`case when attempts >= ? then now() end`, [MAX_ATTEMPTS]),
-    updated_at: db.fn.now(),
-  });
+        sessionGeneration: Number(r.session_generation),
+      } as Task,
+    }));
 }
 
 /** Tasks past their deadline without a result end as timed-out (any control plane may run this). */
