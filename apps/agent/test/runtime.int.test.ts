@@ -202,7 +202,7 @@ await describeDocker('container runtime', () => {
     converge([slow, crash]);
     const failed = await eventually(() => {
       const s = statusOf(crash.id);
-      expect(s?.state).toBe('failed');
+      expect(s?.state).toBe('crash-loop');
       return s!;
     }, 30_000);
     expect(failed.message).toMatch(/^crash-loop: exit code 3, oom false, exited after 3 restarts in 5 min/);

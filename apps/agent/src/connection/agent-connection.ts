@@ -15,6 +15,7 @@ import {
 } from '@karvon/protocol';
 import { backoffDelay } from './backoff';
 import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
+import { createHeldFrames } from './held-frames';
 
 export interface ConnectionDeps {
   controlPlane: string;
@@ -30,6 +31,11 @@ export interface ConnectionDeps {
   /** records (later: converges on) a desired state; the generation is acknowledged once it resolves */
   onDesiredState(state: DesiredStatePayload): Promise<void>;
   onTask(task: Task): void;
+  /** log-credit and task-cancel, from the current session only */
+  onLogCredit?(taskId: string, upToSeq: number): void;
+  onTaskCancel?(taskId: string): void;
+  /** a welcomed session ended: whatever depended on it (credits for log streams) stops */
+  onSessionEnd?(): void;
   random?: () => number;
 }
 
@@ -52,6 +58,8 @@ export function createAgentConnection(deps: ConnectionDeps) {
   let sessionGeneration: number | undefined;
   let applying: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
+  // Build log lines sent between sessions: delivered after the next welcome instead of lost.
+  const held = createHeldFrames();
 
   async function sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
@@ -142,6 +150,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
             sessionGeneration = frame.payload.sessionGeneration;
             intervalMs = frame.payload.heartbeatIntervalMs;
             log.info({ nodeId: frame.payload.nodeId, sessionGeneration: frame.payload.sessionGeneration, heartbeatMs: intervalMs }, 'connected to the control plane');
+            for (const f of held.take()) send(f);
             void beat();
             heartbeat = setInterval(() => void beat(), intervalMs);
             scheduleRefresh(auth.expiresAt);
@@ -168,6 +177,12 @@ export function createAgentConnection(deps: ConnectionDeps) {
               return;
             }
             deps.onTask(frame.payload);
+            return;
+          case 'log-credit':
+            deps.onLogCredit?.(frame.payload.taskId, frame.payload.upToSeq);
+            return;
+          case 'task-cancel':
+            deps.onTaskCancel?.(frame.payload.taskId);
             return;
           case 'token-refresh':
             auth = { token: frame.payload.token, expiresAt: frame.payload.expiresAt };
@@ -197,6 +212,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
         if (refresh) clearTimeout(refresh);
         current = undefined;
         sessionGeneration = undefined;
+        if (welcomed) deps.onSessionEnd?.();
         if (code === CLOSE_CODES.NODE_REVOKED) finalEnd = 'revoked';
         if (code === CLOSE_CODES.PROTOCOL_VERSION_UNSUPPORTED) finalEnd = 'incompatible';
         if (finalEnd === 'revoked') log.error('this node was removed from the control plane; the agent stops reconnecting. Register again with a new token.');
@@ -221,9 +237,14 @@ export function createAgentConnection(deps: ConnectionDeps) {
       }
       return 'stopped';
     },
-    /** sends on the live socket if there is one; a frame lost here is recovered by redelivery */
+    /** sends on the live socket if there is one; else task progress is held for the next session, other frames are recovered by redelivery */
     send(frame: Frame): void {
       if (current?.readyState === WebSocket.OPEN && sessionGeneration !== undefined) current.send(encodeFrame(frame));
+      else held.hold(frame);
+    },
+    /** bytes queued on the live socket and not yet written (0 without one) */
+    bufferedAmount(): number {
+      return current?.bufferedAmount ?? 0;
     },
     stop(): void {
       stopped = true;

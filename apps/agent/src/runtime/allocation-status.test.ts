@@ -30,8 +30,18 @@ describe('describeAllocations', () => {
       restarts: 2,
       cpuPercent: 12.5,
       memoryMb: 40.2,
+      netRxBytes: 1,
+      netTxBytes: 2,
       startedAt: new Date(T0 - 60_000).toISOString(),
     });
+    expect(allocationStatusSchema.safeParse(s).success).toBe(true);
+  });
+
+  it('leaves network counters out when Docker gave none', () => {
+    const [s] = describeAllocations(input({ stats: new Map([[c1.id, { memoryMb: 40.2 }]]) }));
+    expect(s).toMatchObject({ memoryMb: 40.2 });
+    expect(s).not.toHaveProperty('netRxBytes');
+    expect(s).not.toHaveProperty('netTxBytes');
   });
 
   it('gives no upstream before the first healthy probe, nor while draining', () => {
@@ -47,9 +57,14 @@ describe('describeAllocations', () => {
     expect(s).toMatchObject({ state: 'unhealthy' });
   });
 
-  it('reports a crash loop as failed with its message, and a lost create as failed with the error', () => {
+  it('reports a crash loop as its own state with its message, and a lost create as failed with the error', () => {
     const failed = describeAllocations(input({ observation: observation([{ ...c1, state: 'exited' }]), records: new Map([[a1.id, record({ restarts: 3, failure: { kind: 'crash-loop', at: T0, message: 'crash-loop: exit code 3' } })]]) }))[0];
-    expect(failed).toMatchObject({ state: 'failed', restarts: 3, message: 'crash-loop: exit code 3' });
+    expect(failed).toMatchObject({ state: 'crash-loop', restarts: 3, message: 'crash-loop: exit code 3' });
+    expect(allocationStatusSchema.safeParse(failed).success).toBe(true);
+    const gone = describeAllocations(input({ observation: observation([]), records: new Map([[a1.id, record({ restarts: 3, failure: { kind: 'crash-loop', at: T0, message: 'm' } })]]) }))[0];
+    expect(gone).toEqual({ allocationId: a1.id, state: 'crash-loop', restarts: 3, message: 'm' });
+    const unhealthy = describeAllocations(input({ records: new Map([[a1.id, record({ failure: { kind: 'unhealthy', at: T0, message: 'unhealthy: x' } })]]) }))[0];
+    expect(unhealthy).toMatchObject({ state: 'failed', message: 'unhealthy: x' });
     const noImage = describeAllocations(input({ observation: observation([]), lastError: new Map([[a1.id, { at: T0, message: 'create-container: no such image' }]]) }))[0];
     expect(noImage).toEqual({ allocationId: a1.id, state: 'failed', restarts: 0, message: 'create-container: no such image' });
   });

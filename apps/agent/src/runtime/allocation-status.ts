@@ -45,7 +45,11 @@ export function describeAllocations(input: StatusInput): AllocationStatus[] {
 function desiredStatus(d: DesiredAllocation, c: ObservedContainer | undefined, input: StatusInput): AllocationStatus {
   const rec = input.records.get(d.id);
   const error = input.lastError.get(d.id)?.message;
-  if (rec?.failure) return { ...(c ? base(c, input, 'failed') : { allocationId: d.id, state: 'failed', restarts: rec.restarts }), message: clip(rec.failure.message) };
+  if (rec?.failure) {
+    // A crash loop is its own state: the control plane and the customer see it without parsing text.
+    const state = rec.failure.kind === 'crash-loop' ? 'crash-loop' : 'failed';
+    return { ...(c ? base(c, input, state) : { allocationId: d.id, state, restarts: rec.restarts }), message: clip(rec.failure.message) };
+  }
   if (!c) {
     const state = d.desiredStatus === 'stopped' ? 'stopped' : error ? 'failed' : 'starting';
     return { allocationId: d.id, state, restarts: rec?.restarts ?? 0, ...(error ? { message: clip(error) } : {}) };
@@ -80,6 +84,8 @@ function base(c: ObservedContainer, input: StatusInput, state: AllocationStatus[
     restarts: rec?.restarts ?? 0,
     ...(stats?.cpuPercent !== undefined ? { cpuPercent: stats.cpuPercent } : {}),
     ...(stats ? { memoryMb: stats.memoryMb } : {}),
+    ...(stats?.netRxBytes !== undefined ? { netRxBytes: stats.netRxBytes } : {}),
+    ...(stats?.netTxBytes !== undefined ? { netTxBytes: stats.netTxBytes } : {}),
     ...(c.startedAt !== undefined && isLive(c) ? { startedAt: new Date(c.startedAt).toISOString() } : {}),
     ...(text ? { message: clip(text) } : {}),
   };

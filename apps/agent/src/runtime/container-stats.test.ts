@@ -23,4 +23,14 @@ describe('statsFromSample', () => {
     const restarted = { ...first, cpu_stats: { cpu_usage: { total_usage: 10 }, system_cpu_usage: 200_000_000_000, online_cpus: 2 } };
     expect(statsFromSample(restarted, first)).not.toHaveProperty('cpuPercent');
   });
+
+  it('sums network counters over interfaces, and reports none when Docker lists no networks', () => {
+    expect(statsFromSample({ memory_stats: { usage: MB } }, undefined)).toEqual({ memoryMb: 1 });
+    expect(statsFromSample({ ...first, networks: {} }, undefined)).toMatchObject({ netRxBytes: 0, netTxBytes: 0 });
+  });
+
+  it('ignores counters that are not whole non-negative numbers', () => {
+    const odd = { networks: { eth0: { rx_bytes: -5, tx_bytes: Number.NaN }, eth1: { rx_bytes: 10.7, tx_bytes: 3 } } };
+    expect(statsFromSample(odd, undefined)).toMatchObject({ netRxBytes: 10, netTxBytes: 3 });
+  });
 });

@@ -7,8 +7,9 @@ export interface ContainerStats {
   /** Docker's measure: 100 is one full core */
   cpuPercent?: number;
   memoryMb: number;
-  netRxBytes: number;
-  netTxBytes: number;
+  /** Summed over the container's interfaces since it started; absent when Docker reports none. */
+  netRxBytes?: number;
+  netTxBytes?: number;
 }
 
 /** The fields of Docker's stats answer used here. */
@@ -26,12 +27,13 @@ export function statsFromSample(sample: StatsSample, previous: StatsSample | und
   // Page cache is reclaimable: `docker stats` subtracts it too (cgroup v2: inactive_file, v1: cache).
   const cache = mem?.stats?.inactive_file ?? mem?.stats?.total_inactive_file ?? mem?.stats?.cache ?? 0;
   const memoryMb = Math.max(0, ((mem?.usage ?? 0) - cache) / MB);
-  const nets = Object.values(sample.networks ?? {});
-  const out: ContainerStats = {
-    memoryMb: Math.round(memoryMb * 10) / 10,
-    netRxBytes: nets.reduce((s, n) => s + (n.rx_bytes ?? 0), 0),
-    netTxBytes: nets.reduce((s, n) => s + (n.tx_bytes ?? 0), 0),
-  };
+  const out: ContainerStats = { memoryMb: Math.round(memoryMb * 10) / 10 };
+  // No `networks` at all (network mode none, or a stopped container) is "unknown", not zero.
+  if (sample.networks) {
+    const nets = Object.values(sample.networks);
+    out.netRxBytes = sumCounters(nets.map((n) => n.rx_bytes));
+    out.netTxBytes = sumCounters(nets.map((n) => n.tx_bytes));
+  }
   const cpu = sample.cpu_stats;
   const prev = previous?.cpu_stats;
   const cpuDelta = (cpu?.cpu_usage?.total_usage ?? 0) - (prev?.cpu_usage?.total_usage ?? 0);
@@ -41,6 +43,13 @@ export function statsFromSample(sample: StatsSample, previous: StatsSample | und
     out.cpuPercent = Math.min(MAX_CPU_PERCENT, Math.round(percent * 100) / 100);
   }
   return out;
+}
+
+/** The heartbeat schema takes whole non-negative numbers: anything else from the engine counts as 0. */
+function sumCounters(values: ReadonlyArray<number | undefined>): number {
+  let total = 0;
+  for (const v of values) if (typeof v === 'number' && Number.isFinite(v) && v > 0) total += Math.trunc(v);
+  return Math.min(total, Number.MAX_SAFE_INTEGER);
 }
 
 export function createStatsCollector(docker: Docker, timeoutMs = 3_000) {

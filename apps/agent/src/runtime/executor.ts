@@ -9,6 +9,7 @@ import { buildContainerSpec, buildNetworkSpec, STOP_TIMEOUT_SECONDS } from './co
 import { lastLogLines } from './container-logs';
 import { restartsInWindow, type CrashPolicy } from './crash-policy';
 import { isOwned, networkName } from './labels';
+import { isMissingImage, pullImage } from './image-pull';
 import type { PortAllocator } from './port-allocator';
 
 /** What the executor keeps in memory only: drains in progress and the last error per allocation. */
@@ -38,7 +39,14 @@ export function createExecutor(deps: ExecutorDeps) {
   async function createContainer(a: Extract<Action, { kind: 'create-container' }>['allocation']): Promise<void> {
     const hostPort = await deps.ports.acquire(a.id);
     const spec = buildContainerSpec(a, { nodeId: deps.nodeId, hostIp: deps.advertiseAddr, hostPort });
-    const container = await docker.createContainer(spec);
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(spec);
+    } catch (e) {
+      if (!isMissingImage(e)) throw e;
+      await pullImage(docker, a.image, log);
+      container = await docker.createContainer(spec);
+    }
     try {
       await container.start();
     } catch (e) {

@@ -72,4 +72,28 @@ describe('task runner', () => {
     expect(results).toContainEqual({ taskId: 'f', status: 'failed', error: { code: 'BROKEN', message: 'it broke' } });
     expect(results).toContainEqual({ taskId: 'g', status: 'failed', error: { code: 'UNSUPPORTED_TASK', message: 'this agent does not run gc tasks' } });
   });
+
+  it('cancels one running task by id; it finishes with its own result and others go on', async () => {
+    const reasons: unknown[] = [];
+    const { sent, runner } = await setup(
+      (t, ctx) =>
+        new Promise((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            reasons.push(ctx.signal.reason);
+            resolve({ stopped: t.id });
+          });
+        }),
+    );
+    runner.handle(task('c1', 'kc1'));
+    runner.handle(task('c2', 'kc2'));
+    await until(() => sent.length === 2);
+    expect(runner.cancel('c1')).toBe(true);
+    expect(runner.cancel('unknown')).toBe(false);
+    await until(() => sent.length === 3);
+    expect(sent[2]).toEqual({ type: 'task-result', payload: { taskId: 'c1', status: 'succeeded', result: { stopped: 'c1' } } });
+    expect(reasons).toEqual(['cancelled']);
+    runner.stop();
+    await until(() => sent.length === 4);
+    expect(reasons).toEqual(['cancelled', 'agent-stopping']);
+  });
 });

@@ -22,6 +22,8 @@ export class TaskFailure extends Error {
 export function createTaskRunner(deps: { journal: TaskJournal; handlers: Partial<Record<Task['kind'], TaskHandler>>; logger: Logger; send(frame: Frame): void }) {
   const inProgress = new Set<string>();
   const controller = new AbortController();
+  // Per task id, so a task-cancel stops one task; the agent-wide controller stops them all.
+  const running = new Map<string, AbortController>();
 
   async function run(task: Task): Promise<void> {
     const key = task.idempotencyKey;
@@ -52,13 +54,17 @@ export function createTaskRunner(deps: { journal: TaskJournal; handlers: Partial
       const progress = (lines: string[]) => deps.send({ type: 'task-progress', payload: { taskId: task.id, seq: seq++, lines } });
       let result: TaskResultPayload;
       const handler = deps.handlers[task.kind];
+      const own = new AbortController();
+      running.set(task.id, own);
       try {
         if (!handler) throw new TaskFailure('UNSUPPORTED_TASK', `this agent does not run ${task.kind} tasks`);
-        const value = await handler(task, { progress, signal: controller.signal });
+        const value = await handler(task, { progress, signal: AbortSignal.any([controller.signal, own.signal]) });
         result = { taskId: task.id, status: 'succeeded', result: (value ?? null) as never };
       } catch (e) {
         const code = e instanceof TaskFailure ? e.code : 'TASK_FAILED';
         result = { taskId: task.id, status: 'failed', error: { code, message: (e as Error).message.slice(0, 2000) } };
+      } finally {
+        running.delete(task.id);
       }
       const prior = await deps.journal.get(key);
       await deps.journal.put({ ...(prior ?? { taskId: task.id, idempotencyKey: key, kind: task.kind, executions: 1, startedAt: new Date().toISOString() }), status: 'finished', result });
@@ -72,8 +78,17 @@ export function createTaskRunner(deps: { journal: TaskJournal; handlers: Partial
     handle(task: Task): void {
       run(task).catch((err: unknown) => deps.logger.error({ err, taskId: task.id }, 'task journal failed'));
     },
+    /**
+     * task-cancel: aborts the task's signal with the reason `cancelled`; the handler ends and the
+     * result is journaled and sent as usual. An unknown or finished task is ignored.
+     */
+    cancel(taskId: string): boolean {
+      const c = running.get(taskId);
+      c?.abort('cancelled');
+      return c !== undefined;
+    },
     stop(): void {
-      controller.abort();
+      controller.abort('agent-stopping');
     },
   };
 }

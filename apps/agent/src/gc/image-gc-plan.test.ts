@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { planImageGc, type ImageInfo } from './image-gc-plan';
+
+const NODE = 'node_1';
+const img = (id: string, app: string | undefined, release: string | undefined, over: Partial<ImageInfo> = {}): ImageInfo => ({
+  id,
+  labels: { 'karvon.managed': 'true', 'karvon.node': NODE, ...(app ? { 'karvon.app': app } : {}), ...(release !== undefined ? { 'karvon.release-number': release } : {}) },
+  tags: [`r/${id}:1`],
+  created: 1,
+  ...over,
+});
+
+describe('planImageGc', () => {
+  it('keeps the newest N releases per app and removes the rest, oldest first', () => {
+    const images = [img('a1', 'app_a', '1'), img('a3', 'app_a', '3'), img('a2', 'app_a', '2'), img('b1', 'app_b', '1'), img('b5', 'app_b', '5')];
+    const d = planImageGc(images, new Set(), NODE, 1);
+    expect(d.remove.map((r) => r.id)).toEqual(['a1', 'a2', 'b1']);
+    expect(planImageGc(images, new Set(), NODE, 2).remove.map((r) => r.id)).toEqual(['a1']);
+    expect(planImageGc(images, new Set(), NODE, 0).remove).toHaveLength(5);
+  });
+
+  it('never removes an image a container uses', () => {
+    const d = planImageGc([img('a1', 'app_a', '1'), img('a2', 'app_a', '2')], new Set(['a1']), NODE, 1);
+    expect(d).toEqual({ remove: [], inUse: ['a1'] });
+  });
+
+  it('never touches unlabelled, foreign-node, or unorderable images', () => {
+    const images = [
+      img('plain', undefined, undefined, { labels: undefined }),
+      img('other-node', 'app_a', '1', { labels: { 'karvon.managed': 'true', 'karvon.node': 'node_2', 'karvon.app': 'app_a', 'karvon.release-number': '1' } }),
+      img('not-managed', 'app_a', '1', { labels: { 'karvon.node': NODE, 'karvon.app': 'app_a', 'karvon.release-number': '1' } }),
+      img('no-app', undefined, '1'),
+      img('bad-release', 'app_a', 'x'),
+      img('a9', 'app_a', '9'),
+    ];
+    expect(planImageGc(images, new Set(), NODE, 0).remove.map((r) => r.id)).toEqual(['a9']);
+  });
+});

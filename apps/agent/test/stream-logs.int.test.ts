@@ -1,0 +1,157 @@
+// Runtime logs end to end: a real control plane, a real agent process and a real container.
+// Tail + follow, a stream without follow that ends with its task, a slow consumer that bounds what
+// the agent sends (its window of un-credited chunks), and an abort that stops the agent's reading.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { LOG_STREAM_WINDOW_CHUNKS } from '@karvon/protocol';
+import { registrationToken } from '../../../test/agents';
+import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
+import { ensureBaseImages } from '../../../test/docker/base-images';
+import { describeDocker, dockerForTests } from '../../../test/docker/engine';
+import { eventually } from '../../../test/eventually';
+import { createAppFixture } from '../../../test/fixtures';
+import { nodeBin, startProcess, type RunningProcess } from '../../../test/processes';
+import type { LogLine } from '../../control-plane/src/logs/log-streams';
+import { removeNodeObjects, testPortRange } from './runtime-fixtures';
+
+const REGION = 'logs-1';
+const bin = nodeBin('apps/agent/bin/karvon-agent.js');
+// 300 numbered lines at once, one line on stderr, then a tick every 50 ms, for ever.
+const SCRIPT = [
+  'httpd -p 8080 -h /tmp',
+  'i=0; while [ $i -lt 300 ]; do echo "out $i"; i=$((i+1)); done',
+  'echo "to stderr" >&2',
+  'while :; do echo "tick $i"; i=$((i+1)); sleep 0.05; done',
+].join('; ');
+
+interface StreamResult { ended: string; chunks: number; lines: number; maxInFlight: number }
+
+await describeDocker('runtime log streaming', () => {
+  let docker: Docker;
+  let cp: TestControlPlane;
+  let stateDir: string;
+  let nodeId = '';
+  let allocationId = '';
+  let agent: RunningProcess;
+  const range = testPortRange();
+
+  /** the agent's own account of a finished stream, from its log */
+  const agentStreamEnd = async (taskId: string): Promise<StreamResult> => {
+    await agent.waitForOutput(new RegExp(`"taskId":"${taskId}".*log stream ended`), 15_000);
+    const line = agent.output().split('\n').find((l) => l.includes(`"taskId":"${taskId}"`) && l.includes('log stream ended'))!;
+    return JSON.parse(line) as StreamResult;
+  };
+  const lastStreamTask = () => cp.db('tasks').where({ kind: 'stream-logs', node_id: nodeId }).orderBy('created_at', 'desc').first<{ id: string; state: string; result: unknown }>();
+
+  beforeAll(async () => {
+    docker = await dockerForTests();
+    await ensureBaseImages(docker);
+    cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30', KARVON_DEGRADED_PERCENT: '100' });
+    const admin = await cp.adminClient();
+    stateDir = await mkdtemp(path.join(tmpdir(), 'karvon-logs-'));
+    const token = await registrationToken(admin, REGION);
+    const reg = startProcess(bin.file, [...bin.args, 'register', '--control-plane', cp.url, '--token', token, '--state-dir', stateDir, '--name', 'logs'], {});
+    expect(await reg.exited, reg.output()).toBe(0);
+    nodeId = (JSON.parse(await readFile(path.join(stateDir, 'node.json'), 'utf8')) as { nodeId: string }).nodeId;
+    agent = startProcess(bin.file, [...bin.args, 'run', '--state-dir', stateDir], {
+      KARVON_LOG_LEVEL: 'info',
+      KARVON_ADVERTISE_ADDR: '127.0.0.1',
+      KARVON_PORT_RANGE: `${range.min}-${range.max}`,
+      KARVON_DRAIN_SECONDS: '0',
+      KARVON_HEALTH_DEADLINE_SECONDS: '600',
+      KARVON_TENANT_FIREWALL: 'false',
+    });
+    await eventually(() => expect(cp.hub.sessionGeneration(nodeId)).toBeDefined(), 15_000);
+    const app = await createAppFixture(cp.db, REGION);
+    const placed = await cp.planner.placeReplicas({
+      appId: app.appId,
+      releaseId: app.releaseId,
+      region: REGION,
+      resources: { cpuMillicores: 100, memoryMb: 64, diskMb: 10 },
+      replicas: 1,
+      spec: { ...app.spec, command: ['sh', '-c', SCRIPT] },
+    });
+    if (!placed.ok) throw new Error('placement failed');
+    allocationId = placed.allocations[0]!.id;
+    await agent.waitForOutput(/allocation healthy/, 30_000);
+  });
+
+  // Each stream needs the node's session in this process (a reconnect in between is waited for).
+  beforeEach(async () => {
+    await eventually(() => expect(cp.hub.sessionGeneration(nodeId), agent.output().slice(-3000)).toBeDefined(), 15_000);
+  });
+
+  afterAll(async () => {
+    agent?.kill('SIGKILL');
+    await agent?.exited;
+    if (docker && nodeId) await removeNodeObjects(docker, nodeId);
+    await cp?.stop();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('streams the tail and then follows new lines, in order, until the consumer stops', async () => {
+    const abort = new AbortController();
+    const lines: LogLine[] = [];
+    for await (const line of cp.logs.open({ nodeId, allocationId, tail: 5, follow: true }, abort.signal)) {
+      lines.push(line);
+      if (lines.length === 25) break;
+    }
+    // The tail is the last 5 lines written before the request: ticks (the 300 came long before).
+    expect(lines.every((l) => l.allocationId === allocationId && l.stream === 'stdout' && /^tick \d+$/.test(l.text))).toBe(true);
+    const numbers = lines.map((l) => Number(l.text.split(' ')[1]));
+    expect(numbers).toEqual(numbers.map((_, i) => numbers[0]! + i));
+    for (const l of lines) expect(Date.parse(l.at)).toBeGreaterThan(Date.now() - 60_000);
+    // Breaking out of the loop is going away too: the agent is told and stops.
+    const task = await lastStreamTask();
+    expect((await agentStreamEnd(task.id)).ended).toBe('cancelled');
+    expect((await lastStreamTask()).state).toBe('cancelled');
+  });
+
+  it('without follow, sends everything asked for, both streams, then ends with the task', async () => {
+    const lines: LogLine[] = [];
+    for await (const line of cp.logs.open({ nodeId, allocationId, tail: 10_000, follow: false }, new AbortController().signal)) lines.push(line);
+    const out = lines.filter((l) => l.stream === 'stdout' && l.text.startsWith('out ')).map((l) => l.text);
+    expect(out).toEqual(Array.from({ length: 300 }, (_, i) => `out ${i}`));
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['to stderr']);
+    const task = await eventually(async () => {
+      const t = await lastStreamTask();
+      expect(t.state).toBe('succeeded');
+      return t;
+    }, 10_000);
+    expect(task.result).toMatchObject({ ended: 'eof', lines: lines.length });
+  });
+
+  it('with a slow consumer, the agent stops at its window of un-credited chunks, and stops reading on abort', async () => {
+    const abort = new AbortController();
+    const it = cp.logs.open({ nodeId, allocationId, tail: 0, follow: true }, abort.signal)[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ stream: 'stdout', text: expect.stringMatching(/^tick /) as string });
+    // The container writes 20 lines a second; the consumer takes nothing for 3 s.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const task = await lastStreamTask();
+    abort.abort();
+    const end = await agentStreamEnd(task.id);
+    expect(end.ended).toBe('cancelled');
+    // Blocked by credit, not by a lack of output: the window filled and was never exceeded, and in
+    // 3 s of 20 lines/s (about 30 chunks unbounded) no more than the window was sent.
+    expect(end.maxInFlight).toBe(LOG_STREAM_WINDOW_CHUNKS);
+    expect(end.chunks).toBeLessThanOrEqual(LOG_STREAM_WINDOW_CHUNKS + 1);
+    expect((await it.next()).done).toBe(true);
+    await eventually(async () => expect((await lastStreamTask()).state).toBe('cancelled'), 5_000);
+    expect(cp.logs.openCount()).toBe(0);
+  });
+
+  it('refuses bad requests, and reports an allocation the node does not run', async () => {
+    const signal = new AbortController().signal;
+    expect(() => cp.logs.open({ nodeId, allocationId, tail: -1, follow: false }, signal)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }) as Error);
+    expect(() => cp.logs.open({ nodeId: 'node_elsewhere', allocationId, tail: 1, follow: false }, signal)).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }) as Error);
+    const iterate = async () => {
+      for await (const _ of cp.logs.open({ nodeId, allocationId: 'alloc_unknown', tail: 1, follow: false }, signal)) void _;
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A failed stream is not retried: nobody is reading it any more.
+    await eventually(async () => expect((await lastStreamTask()).state).toBe('cancelled'), 5_000);
+  });
+});
