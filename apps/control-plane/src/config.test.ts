@@ -50,3 +50,28 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('https://karvon.example');
   });
 });
+
+describe('loadConfig: secrets rotation and mutation limits', () => {
+  const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
+
+  it('defaults to 120 changes a minute, 60 in a burst, and no previous master keys', () => {
+    const c = loadConfig({});
+    expect(c.mutationLimits).toEqual({ perMinute: 120, burst: 60 });
+    expect(c.previousMasterKeys).toEqual([]);
+  });
+
+  it('reads previous master keys and limits, refusing bad ones by name', () => {
+    const c = loadConfig({ KARVON_PREVIOUS_MASTER_KEYS: `${key(1)}, ${key(2)}`, KARVON_MUTATIONS_PER_MINUTE: '600', KARVON_MUTATION_BURST: '100' });
+    expect(c.previousMasterKeys).toEqual([key(1), key(2)]);
+    expect(c.mutationLimits).toEqual({ perMinute: 600, burst: 100 });
+    let error: unknown;
+    try {
+      loadConfig({ KARVON_PREVIOUS_MASTER_KEYS: `${key(1)},dG9vIHNob3J0`, KARVON_MUTATION_BURST: '0' });
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('KARVON_PREVIOUS_MASTER_KEYS');
+    expect(problems).toContain('KARVON_MUTATION_BURST');
+  });
+});

@@ -6,6 +6,7 @@ import { DomainError } from '../../domain/errors';
 import type { TokenSigner } from '../../auth/jwt';
 import { exchangeCredential, type AgentClaims } from '../../nodes/node-credentials';
 import { registerNode } from '../../nodes/register-node';
+import type { RouteDoc } from '../openapi';
 import { parseInput } from '../validate';
 
 const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a host name: letters, digits, . _ -, up to 63');
@@ -36,3 +37,24 @@ export function agentAuthRoutes(deps: { db: Db; agentTokens: TokenSigner<AgentCl
   });
   return r;
 }
+
+export const agentAuthRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/agent/register',
+    summary: 'Trade a registration token (in the body) for a node and its credential',
+    auth: 'public',
+    body: registerBody,
+    responses: {
+      201: { description: 'registered; the credential is shown once', schema: z.object({ nodeId: z.string(), credential: z.string() }) },
+      401: { description: 'unknown, used or expired token (UNAUTHENTICATED)' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/agent/token',
+    summary: 'Trade a node credential for a short-lived agent JWT',
+    auth: 'agent',
+    responses: { 200: { description: 'agent token', schema: z.object({ token: z.string(), expiresAt: z.string() }) } },
+  },
+];

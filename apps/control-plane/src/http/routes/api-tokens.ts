@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/api-tokens';
+import { listOf, type RouteDoc } from '../openapi';
 import { requirePrincipal } from '../principal';
 import { parseInput } from '../validate';
 
@@ -30,3 +31,25 @@ export function apiTokenRoutes(deps: { db: Db }): Router {
   });
   return r;
 }
+
+const tokenView = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+
+export const apiTokenRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/api-tokens',
+    summary: 'Create an API token (the token is shown once)',
+    auth: 'user',
+    body: createBody,
+    responses: { 201: { description: 'created', schema: tokenView.extend({ token: z.string() }) } },
+  },
+  { method: 'get', path: '/api-tokens', summary: "The caller's API tokens", auth: 'user', responses: { 200: { description: 'tokens', schema: listOf(tokenView) } } },
+  {
+    method: 'delete',
+    path: '/api-tokens/:id',
+    summary: 'Revoke an API token',
+    auth: 'user',
+    params: idParams,
+    responses: { 204: { description: 'revoked' } },
+  },
+];

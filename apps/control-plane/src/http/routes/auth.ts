@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors';
 import type { RateLimiter } from '../../auth/rate-limiter';
 import type { Sessions } from '../../auth/sessions';
 import { createUser, publicUser } from '../../auth/users';
+import type { RouteDoc } from '../openapi';
 import { requirePrincipal } from '../principal';
 import { parseInput } from '../validate';
 
@@ -65,3 +66,47 @@ export function authRoutes(deps: { db: Db; sessions: Sessions; loginLimits: Logi
 
   return r;
 }
+
+const userView = z.object({ id: z.string(), email: z.string(), role: z.enum(['admin', 'customer']) });
+const tokenPair = z.object({ accessToken: z.string(), refreshToken: z.string() });
+const session = z.object({ user: userView, accessToken: z.string(), refreshToken: z.string() });
+
+export const authRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/auth/register',
+    summary: 'Create a customer account and sign in',
+    auth: 'public',
+    body: registerBody,
+    responses: { 201: { description: 'registered', schema: session }, 409: { description: 'email already registered (CONFLICT)' } },
+  },
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign in with email and password',
+    auth: 'public',
+    body: loginBody,
+    responses: {
+      200: { description: 'signed in', schema: session },
+      401: { description: 'bad credentials (UNAUTHENTICATED)' },
+      429: { description: 'too many attempts (RATE_LIMITED, with Retry-After)' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'Trade a refresh token for a new pair; the old one dies',
+    auth: 'public',
+    body: refreshBody,
+    responses: { 200: { description: 'new tokens', schema: tokenPair }, 401: { description: 'unknown, used or expired (UNAUTHENTICATED)' } },
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'End the session of a refresh token',
+    auth: 'public',
+    body: refreshBody,
+    responses: { 204: { description: 'signed out' } },
+  },
+  { method: 'get', path: '/me', summary: 'The caller', auth: 'user', responses: { 200: { description: 'the caller', schema: userView } } },
+];

@@ -1,5 +1,7 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Db } from '../../db/connect';
+import type { RouteDoc } from '../openapi';
 
 export function healthRoutes(deps: { db: Db }): Router {
   const r = Router();
@@ -16,3 +18,25 @@ export function healthRoutes(deps: { db: Db }): Router {
   });
   return r;
 }
+
+export const healthRouteDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    root: true,
+    summary: 'Liveness: the process answers',
+    auth: 'public',
+    responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    root: true,
+    summary: 'Readiness: the database answers',
+    auth: 'public',
+    responses: {
+      200: { description: 'ready', schema: z.object({ status: z.literal('ready') }) },
+      503: { description: 'database unavailable (UNAVAILABLE)' },
+    },
+  },
+];

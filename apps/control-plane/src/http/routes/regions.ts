@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { createRegion, deleteRegion, listRegions, renameRegion } from '../../catalog/regions';
+import { listOf, type RouteDoc } from '../openapi';
 import { requireAdmin, requirePrincipal } from '../principal';
 import { parseInput } from '../validate';
 
@@ -40,3 +41,34 @@ export function regionRoutes(deps: { db: Db }): Router {
   });
   return r;
 }
+
+const regionView = z.object({ id: z.string(), name: z.string() });
+
+export const regionRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/regions', summary: 'Regions apps can run in', auth: 'user', responses: { 200: { description: 'regions', schema: listOf(regionView) } } },
+  {
+    method: 'post',
+    path: '/admin/regions',
+    summary: 'Create a region',
+    auth: 'admin',
+    body: createBody,
+    responses: { 201: { description: 'created', schema: regionView }, 409: { description: 'id taken (CONFLICT)' } },
+  },
+  {
+    method: 'patch',
+    path: '/admin/regions/:id',
+    summary: 'Rename a region',
+    auth: 'admin',
+    params,
+    body: patchBody,
+    responses: { 200: { description: 'renamed', schema: regionView } },
+  },
+  {
+    method: 'delete',
+    path: '/admin/regions/:id',
+    summary: 'Delete a region that never had nodes or apps',
+    auth: 'admin',
+    params,
+    responses: { 204: { description: 'deleted' }, 409: { description: 'the region has nodes or apps (CONFLICT)' } },
+  },
+];
