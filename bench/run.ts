@@ -7,6 +7,7 @@ const registry: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import('./scheduler'),
   () => import('./hub'),
   () => import('./dispatch'),
+  () => import('./api'),
 ];
 
 async function main(): Promise<void> {

@@ -54,6 +54,13 @@ export class ApiClient {
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
+  /** the raw Response, for streams (SSE) the JSON helpers would buffer */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set('authorization', `Bearer ${this.token}`);
+    return fetch(this.baseUrl + path, { ...init, headers });
+  }
+
   get<T = unknown>(path: string, opts?: RequestOptions) {
     return this.request<T>('GET', path, undefined, opts);
   }

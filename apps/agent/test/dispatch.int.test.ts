@@ -61,7 +61,7 @@ const task = (key: string, durationMs = 0) => ({
 const taskRow = (key: string) => cp.db('tasks').where({ idempotency_key: key }).first<{ state: string; attempts: number; result: unknown }>();
 
 beforeAll(async () => {
-  cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30' }, options);
+  cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30', KARVON_DEGRADED_PERCENT: '100' }, options);
   admin = await cp.adminClient();
   stateDir = await mkdtemp(path.join(tmpdir(), 'karvon-dispatch-'));
   const token = await registrationToken(admin, REGION);
@@ -171,8 +171,14 @@ describe('tasks', () => {
       await expireOverdue(cp.db);
       expect((await cp.db('tasks').where({ id }).first<{ state: string }>()).state).toBe('timed-out');
     }, 10_000);
-    // An unsupported kind fails on the agent every time: three attempts, then dead.
-    const failing = await enqueueTask(cp.db, { nodeId, kind: 'gc', payload: { targets: ['images'], keepReleasesPerApp: 1 }, idempotencyKey: 'gc-1', deadline: new Date(Date.now() + 120_000) });
+    // Logs of an allocation this node does not have fail on the agent every time: three attempts, then dead.
+    const failing = await enqueueTask(cp.db, {
+      nodeId,
+      kind: 'stream-logs',
+      payload: { allocationId: 'alloc_nothere0000000000000', tail: 10, follow: false },
+      idempotencyKey: 'logs-nothere-1',
+      deadline: new Date(Date.now() + 120_000),
+    });
     await eventually(async () => expect((await cp.db('tasks').where({ id: failing.id }).first<{ state: string; attempts: number }>())).toMatchObject({ state: 'queued' }), 10_000);
     // Speed up the backoff between attempts and let the poll-free path wake it.
     for (let i = 0; i < 3; i++) {
@@ -186,7 +192,7 @@ describe('tasks', () => {
         await cp.db('tasks').where({ id: failing.id, state: 'queued' }).update({ next_attempt_at: cp.db.fn.now() });
         cp.dispatcher.wake([nodeId]);
       }
-      expect(row).toMatchObject({ state: 'dead', attempts: 3, last_error: { code: 'UNSUPPORTED_TASK' } });
+      expect(row).toMatchObject({ state: 'dead', attempts: 3, last_error: { code: 'NOT_FOUND' } });
     }, 15_000);
   });
 });

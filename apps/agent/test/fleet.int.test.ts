@@ -163,12 +163,13 @@ describe('a fleet of two real agents', () => {
     const alpha = await node('alpha');
     const patched = await admin.patch<NodeView>(`/api/v1/admin/nodes/${alpha.id}`, { status: 'draining', labels: ['ssd', 'builder'] });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ status: 'draining', labels: ['builder', 'ssd'] });
+    // Nothing runs on it, so draining is already over: the node shows `drained`.
+    expect(patched.body).toMatchObject({ status: 'drained', labels: ['builder', 'ssd'] });
     expect((await admin.patch(`/api/v1/admin/nodes/${alpha.id}`, { status: 'exploded' })).status).toBe(400);
     expect((await admin.patch(`/api/v1/admin/nodes/${alpha.id}`, {})).status).toBe(400);
     const cap = await admin.get<{ items: Array<{ region: string; nodes: Record<string, number>; total: { cpuMillicores: number } }> }>('/api/v1/admin/capacity');
     const tashkent = cap.body.items.find((r) => r.region === 'tashkent-1')!;
-    expect(tashkent.nodes.draining).toBe(1);
+    expect(tashkent.nodes.drained).toBe(1);
     expect(tashkent.total.cpuMillicores).toBeGreaterThan(0);
     await admin.patch(`/api/v1/admin/nodes/${alpha.id}`, { status: 'active' });
     expect(await status('alpha')).toBe('online');

@@ -43,7 +43,7 @@ await describeDocker('agent runtime process', () => {
     docker = await dockerForTests();
     await ensureBaseImages(docker);
     await buildFixtureImages(docker);
-    cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30' });
+    cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30', KARVON_DEGRADED_PERCENT: '100' });
     const admin = await cp.adminClient();
     stateDir = await mkdtemp(path.join(tmpdir(), 'karvon-runtime-agent-'));
     const token = await registrationToken(admin, REGION);

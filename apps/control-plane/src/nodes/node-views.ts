@@ -9,7 +9,8 @@ export interface NodeView {
   name: string;
   region: string;
   labels: string[];
-  status: NodeStatus;
+  /** `drained`: draining and nothing left on it (every allocation moved) */
+  status: NodeStatus | 'drained';
   liveness: Liveness;
   degraded: boolean;
   capacity: Resources;
@@ -29,7 +30,7 @@ function toView(r: NodeRow): NodeView {
     name: r.name,
     region: r.region_id,
     labels: r.labels,
-    status: nodeStatus(r.admin_status, r.liveness),
+    status: r.admin_status === 'draining' && r.allocation_count === 0 ? 'drained' : nodeStatus(r.admin_status, r.liveness),
     liveness: r.liveness,
     degraded: r.degraded,
     capacity: { cpuMillicores: r.capacity_cpu_millicores, memoryMb: r.capacity_memory_mb, diskMb: r.capacity_disk_mb },

@@ -14,6 +14,10 @@ export class PlanConflict extends Error {
 export interface PlacementToCommit {
   appId: string;
   releaseId: string | null;
+  /** The deploy that placed these replicas, when one did (tells a restart's replicas from the old ones). */
+  deployId?: string | null;
+  /** the allocation this one replaces (a drain or failover move) */
+  replaces?: string | null;
   resources: Resources;
   nodeIds: string[];
   spec: AllocationSpec;
@@ -81,6 +85,8 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
           id,
           app_id: p.appId,
           release_id: p.releaseId,
+          deploy_id: p.deployId ?? null,
+          replaces: p.replaces ?? null,
           node_id: nodeId,
           cpu_millicores: p.resources.cpuMillicores,
           memory_mb: p.resources.memoryMb,

@@ -8,12 +8,24 @@ import { loadRegionSnapshot } from './region-snapshot';
 export interface PlaceReplicasRequest {
   appId: string;
   releaseId: string | null;
+  deployId?: string | null;
+  /** the allocation the (single) replica replaces: a drain or failover move */
+  replaces?: string | null;
   region: string;
   resources: Resources;
   replicas: number;
   labels?: string[];
   policy?: PlacementPolicy;
+  /** only these nodes may take the replicas (an image built without a registry lives on its builder) */
+  onlyNodes?: readonly string[];
   spec: AllocationSpec;
+}
+
+export interface PlaceBuildRequest {
+  buildId: string;
+  appId: string;
+  region: string;
+  limits: Resources;
 }
 
 export type PlaceResult =
@@ -22,6 +34,11 @@ export type PlaceResult =
 
 export interface Planner {
   placeReplicas(request: PlaceReplicasRequest): Promise<PlaceResult>;
+  /**
+   * Chooses a builder node for a build (builder label, per-node build concurrency). Nothing is
+   * reserved: the build row taking the node (status running) is what later decisions count.
+   */
+  chooseBuildNode(request: PlaceBuildRequest): Promise<{ ok: true; nodeId: string } | { ok: false; failure: PlacementFailure }>;
 }
 
 /** Re-plans this many times when a concurrent plan took the capacity first. */
@@ -38,6 +55,10 @@ export function createPlanner(deps: { db: Db; rng: Rng; now?: () => number; sche
     async placeReplicas(request) {
       for (let attempt = 1; ; attempt++) {
         const snapshot = await loadRegionSnapshot(deps.db, request.region, request.appId, now());
+        if (request.onlyNodes) {
+          const allowed = new Set(request.onlyNodes);
+          snapshot.nodes = snapshot.nodes.filter((n) => allowed.has(n.id));
+        }
         const plan = scheduler.place(
           FleetIndex.fromSnapshot(snapshot),
           {
@@ -53,13 +74,19 @@ export function createPlanner(deps: { db: Db; rng: Rng; now?: () => number; sche
         if (!plan.ok) return { ok: false, failure: plan, attempts: attempt };
         try {
           const allocations = await commitPlacements(deps.db, [
-            { appId: request.appId, releaseId: request.releaseId, resources: request.resources, nodeIds: plan.placements.map((p) => p.nodeId), spec: request.spec },
+            { appId: request.appId, releaseId: request.releaseId, deployId: request.deployId ?? null, replaces: request.replaces ?? null, resources: request.resources, nodeIds: plan.placements.map((p) => p.nodeId), spec: request.spec },
           ]);
           return { ok: true, allocations, attempts: attempt };
         } catch (e) {
           if (!(e instanceof PlanConflict || isTransient(e)) || attempt >= MAX_ATTEMPTS) throw e;
         }
       }
+    },
+    async chooseBuildNode(request) {
+      const snapshot = await loadRegionSnapshot(deps.db, request.region, request.appId, now());
+      const plan = scheduler.placeBuild(FleetIndex.fromSnapshot(snapshot), request, deps.rng);
+      if (!plan.ok) return { ok: false, failure: plan };
+      return { ok: true, nodeId: plan.placements[0]!.nodeId };
     },
   };
 }

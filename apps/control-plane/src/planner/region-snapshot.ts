@@ -3,7 +3,7 @@ import type { NodeRow } from '../nodes/node-row';
 import { nodeStatus } from '../nodes/node-status';
 import type { NodeSnapshot, Snapshot } from '../scheduler';
 
-type Row = NodeRow & { app_replicas: string | null };
+type Row = NodeRow & { app_replicas: string | null; running_builds: string | null };
 
 /**
  * The scheduler's input for one region, read in one query: every node with its reservations (the
@@ -16,6 +16,7 @@ export async function loadRegionSnapshot(db: Db, region: string, appId: string, 
     .select<Row[]>(
       'n.*',
       db.raw(`(select count(*) from allocations a where a.node_id = n.id and a.app_id = ? and a.stopped_at is null) as app_replicas`, [appId]),
+      db.raw(`(select count(*) from builds b where b.node_id = n.id and b.status = 'running') as running_builds`),
     );
   const nodes: NodeSnapshot[] = rows.map((r) => {
     const cores = r.capacity_cpu_millicores;
@@ -35,6 +36,7 @@ export async function loadRegionSnapshot(db: Db, region: string, appId: string, 
       maxContainers: r.max_containers,
       containerCount: r.allocation_count,
       replicasByApp: Number(r.app_replicas) > 0 ? { [appId]: Number(r.app_replicas) } : {},
+      runningBuilds: Number(r.running_builds ?? 0),
     };
   });
   return { now, nodes };

@@ -4,6 +4,7 @@ import type { Db } from '../../db/connect';
 import { createRegistrationToken, installCommand } from '../../nodes/registration-tokens';
 import { capacityByRegion, nodeMetrics, revokeNode, updateNode } from '../../nodes/node-admin';
 import { getNode, listNodes } from '../../nodes/node-views';
+import { listOf, type RouteDoc } from '../openapi';
 import { requireAdmin } from '../principal';
 import { parseInput } from '../validate';
 import { regionId } from './regions';
@@ -91,3 +92,87 @@ export function adminNodeRoutes(deps: { db: Db; publicUrl: string; sockets: Node
   });
   return r;
 }
+
+const resources = z.object({ cpuMillicores: z.number(), memoryMb: z.number(), diskMb: z.number() });
+const nodeView = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  labels: z.array(z.string()),
+  status: z.enum(['online', 'suspect', 'offline', 'draining', 'drained', 'disabled']),
+  liveness: z.enum(['online', 'suspect', 'offline']),
+  degraded: z.boolean(),
+  capacity: resources,
+  allocated: resources,
+  usage: z.object({ cpuPercent: z.number(), memoryMb: z.number(), diskMb: z.number() }),
+  containerCount: z.number(),
+  lastHeartbeatAt: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  facts: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+const metricPoint = z.object({
+  at: z.string(),
+  cpuPercent: z.number(),
+  memoryUsedMb: z.number(),
+  diskUsedMb: z.number(),
+  load1: z.number().nullable(),
+  netRxBytes: z.number().nullable(),
+  netTxBytes: z.number().nullable(),
+  containerCount: z.number(),
+});
+const regionCapacity = z.object({
+  region: z.string(),
+  nodes: z.record(z.string(), z.number()),
+  total: resources,
+  allocated: resources,
+  used: resources,
+});
+
+export const adminNodeRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/admin/node-tokens',
+    summary: 'Issue a single-use node registration token',
+    auth: 'admin',
+    body: tokenBody,
+    responses: {
+      201: { description: 'issued', schema: z.object({ token: z.string(), expiresAt: z.string(), installCommand: z.string() }) },
+    },
+  },
+  { method: 'get', path: '/admin/nodes', summary: 'Nodes', auth: 'admin', query: listQuery, responses: { 200: { description: 'nodes', schema: listOf(nodeView) } } },
+  { method: 'get', path: '/admin/nodes/:id', summary: 'One node', auth: 'admin', params: nodeParams, responses: { 200: { description: 'the node', schema: nodeView } } },
+  {
+    method: 'get',
+    path: '/admin/nodes/:id/metrics',
+    summary: "A node's stored metrics since a time (default: the last hour)",
+    auth: 'admin',
+    params: nodeParams,
+    query: metricsQuery,
+    responses: { 200: { description: 'points, oldest first', schema: listOf(metricPoint) } },
+  },
+  {
+    method: 'patch',
+    path: '/admin/nodes/:id',
+    summary: "Drain, disable or reactivate a node, or change its labels",
+    auth: 'admin',
+    params: nodeParams,
+    body: patchBody,
+    responses: { 200: { description: 'the node', schema: nodeView } },
+  },
+  {
+    method: 'delete',
+    path: '/admin/nodes/:id',
+    summary: "Remove a node: revokes its credential and closes its socket",
+    auth: 'admin',
+    params: nodeParams,
+    responses: { 204: { description: 'removed' } },
+  },
+  {
+    method: 'get',
+    path: '/admin/capacity',
+    summary: 'Per region: nodes by status and total / allocated / used resources',
+    auth: 'admin',
+    responses: { 200: { description: 'capacity', schema: z.object({ items: z.array(regionCapacity) }) } },
+  },
+];
