@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { imageLabels, pushReference, withTail } from './build-task';
+import { buildOptions, splitTag } from './docker-build';
+
+describe('build decisions', () => {
+  it('pushes the spec image under the registry unless it already names it', () => {
+    expect(pushReference('karvon/app-1:rel-3', '127.0.0.1:5000')).toBe('127.0.0.1:5000/karvon/app-1:rel-3');
+    expect(pushReference('127.0.0.1:5000/karvon/app-1:rel-3', '127.0.0.1:5000')).toBe('127.0.0.1:5000/karvon/app-1:rel-3');
+  });
+
+  it('splits tags after the last slash only', () => {
+    expect(splitTag('127.0.0.1:5000/a/b:7')).toEqual({ name: '127.0.0.1:5000/a/b', tag: '7' });
+    expect(splitTag('127.0.0.1:5000/a/b')).toEqual({ name: '127.0.0.1:5000/a/b', tag: 'latest' });
+  });
+
+  it('labels images for the image GC', () => {
+    const spec = { buildId: 'bld_1', appId: 'app_1', tenantId: 'usr_1' } as Parameters<typeof imageLabels>[0];
+    expect(imageLabels(spec, 'node_1')).toEqual({ 'karvon.managed': 'true', 'karvon.node': 'node_1', 'karvon.app': 'app_1', 'karvon.tenant': 'usr_1', 'karvon.build': 'bld_1' });
+  });
+
+  it('builds with limits, no build args and no pull', () => {
+    expect(buildOptions({ tag: 'a:1', dockerfile: '.karvon.Dockerfile', labels: { x: '1' }, memoryBytes: 512 * 2 ** 20, cpuMillicores: 1500 })).toEqual({
+      t: 'a:1',
+      dockerfile: '.karvon.Dockerfile',
+      labels: { x: '1' },
+      buildargs: {},
+      memory: 536870912,
+      memswap: 536870912,
+      cpuperiod: 100000,
+      cpuquota: 150000,
+      rm: true,
+      forcerm: true,
+      pull: false,
+      version: '1',
+    });
+  });
+
+  it('fits failure messages to the runner limit, newest lines kept', () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${i} ${'x'.repeat(80)}`);
+    const msg = withTail('the build failed', lines, 500);
+    expect(msg.length).toBeLessThanOrEqual(500);
+    expect(msg.startsWith('the build failed\n')).toBe(true);
+    expect(msg.endsWith(lines[49] ?? '')).toBe(true);
+  });
+});
