@@ -14,7 +14,7 @@ const pureLayerImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'apps/*/bin/**', 'scripts/**', '.ci/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', 'apps/*/bin/**', 'scripts/**', '.ci/**', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

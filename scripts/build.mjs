@@ -37,3 +37,9 @@ for (const { app, entry } of entries) {
   });
 }
 console.log(`built ${entries.map((e) => e.app).join(', ')} in ${Date.now() - started} ms`);
+
+// The web panel: Vite builds apps/panel into apps/panel/dist, served by the control plane at /
+// (skipped when dist is newer than its sources).
+const { buildPanel } = await import('./build-panel.mjs');
+const panelStarted = Date.now();
+if (await buildPanel(root)) console.log(`built panel in ${Date.now() - panelStarted} ms`);

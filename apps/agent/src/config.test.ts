@@ -28,6 +28,24 @@ describe('loadAgentCommand', () => {
     for (const part of ['--control-plane', '--token', '--name', 'KARVON_LOG_LEVEL', 'usage:']) expect(msg).toContain(part);
   });
 
+  it('reads the build settings: allowed git hosts, build dir (under the state dir by default), git CA file', () => {
+    expect(loadAgentCommand(['run'], { KARVON_STATE_DIR: '/srv/agent', KARVON_GIT_ALLOWED_HOSTS: ' git.lan:8443, 10.0.0.5 ,' })).toMatchObject({
+      gitAllowedHosts: ['git.lan:8443', '10.0.0.5'],
+      buildDir: '/srv/agent/builds',
+      gitCaFile: undefined,
+    });
+    expect(loadAgentCommand(['run'], { KARVON_BUILD_DIR: '/var/tmp/b', KARVON_GIT_CA_FILE: '/etc/ca.pem' })).toMatchObject({ buildDir: '/var/tmp/b', gitCaFile: '/etc/ca.pem' });
+  });
+
+  it('reads the routing settings: proxy dir (under the state dir by default) and challenge port (8089)', () => {
+    expect(loadAgentCommand(['run'], { KARVON_STATE_DIR: '/srv/agent' })).toMatchObject({ proxyDir: '/srv/agent/proxy', challengePort: 8089 });
+    expect(loadAgentCommand(['run'], { KARVON_PROXY_DIR: '/etc/traefik/dynamic', KARVON_CHALLENGE_PORT: '18089' })).toMatchObject({
+      proxyDir: '/etc/traefik/dynamic',
+      challengePort: 18089,
+    });
+    expect(() => loadAgentCommand(['run'], { KARVON_CHALLENGE_PORT: '80000' })).toThrow(/KARVON_CHALLENGE_PORT/);
+  });
+
   it('refuses unknown commands, unknown flags and register-only flags on run', () => {
     expect(() => loadAgentCommand(['launch'], {})).toThrow(UsageError);
     expect(() => loadAgentCommand(['run', '--bogus'], {})).toThrow(UsageError);

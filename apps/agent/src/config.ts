@@ -8,9 +8,16 @@ export class UsageError extends Error {}
 
 const env = z.object({
   KARVON_STATE_DIR: z.string().min(1).optional(),
+  /** Traefik's watched dynamic-config dir (routing/README.md); `<state dir>/proxy` by default */
   KARVON_PROXY_DIR: z.string().min(1).optional(),
+  /** loopback port of the agent's HTTP-01 responder, which Traefik routes challenges to */
+  KARVON_CHALLENGE_PORT: z.coerce.number().int().min(1).max(65535).default(8089),
   KARVON_ADVERTISE_ADDR: z.string().min(1).optional(),
   KARVON_GIT_ALLOWED_HOSTS: z.string().default(''),
+  /** where builds clone into (one fresh folder per build); `<state dir>/builds` by default */
+  KARVON_BUILD_DIR: z.string().min(1).optional(),
+  /** a CA bundle for https git servers with a private CA; replaces the system bundle for git */
+  KARVON_GIT_CA_FILE: z.string().min(1).optional(),
   /** host ports for published app ports, `MIN-MAX`; below Linux's ephemeral range by default */
   KARVON_PORT_RANGE: z
     .string()
@@ -35,9 +42,12 @@ export interface CommonConfig {
   stateDir: string;
   logLevel: z.infer<typeof env>['KARVON_LOG_LEVEL'];
   dockerHost: string | undefined;
-  proxyDir: string | undefined;
+  proxyDir: string;
+  challengePort: number;
   advertiseAddr: string | undefined;
   gitAllowedHosts: readonly string[];
+  buildDir: string;
+  gitCaFile: string | undefined;
   portRange: { min: number; max: number };
   healthDeadlineMs: number;
   drainMs: number;
@@ -93,13 +103,17 @@ export function loadAgentCommand(argv: readonly string[], environment: Record<st
     }
   }
   if (problems.length > 0 || !e.success) throw new UsageError(`${problems.join('\n')}\n${USAGE}`);
+  const stateDir = path.resolve(values['state-dir'] ?? e.data.KARVON_STATE_DIR ?? defaultStateDir());
   const common: CommonConfig = {
-    stateDir: path.resolve(values['state-dir'] ?? e.data.KARVON_STATE_DIR ?? defaultStateDir()),
+    stateDir,
     logLevel: e.data.KARVON_LOG_LEVEL,
     dockerHost: e.data.DOCKER_HOST,
-    proxyDir: e.data.KARVON_PROXY_DIR,
+    proxyDir: path.resolve(e.data.KARVON_PROXY_DIR ?? path.join(stateDir, 'proxy')),
+    challengePort: e.data.KARVON_CHALLENGE_PORT,
     advertiseAddr: e.data.KARVON_ADVERTISE_ADDR,
     gitAllowedHosts: Object.freeze(e.data.KARVON_GIT_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean)),
+    buildDir: path.resolve(e.data.KARVON_BUILD_DIR ?? path.join(stateDir, 'builds')),
+    gitCaFile: e.data.KARVON_GIT_CA_FILE === undefined ? undefined : path.resolve(e.data.KARVON_GIT_CA_FILE),
     portRange: Object.freeze({ min: e.data.KARVON_PORT_RANGE[0], max: e.data.KARVON_PORT_RANGE[1] }),
     healthDeadlineMs: e.data.KARVON_HEALTH_DEADLINE_SECONDS * 1000,
     drainMs: e.data.KARVON_DRAIN_SECONDS * 1000,

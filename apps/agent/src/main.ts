@@ -8,9 +8,13 @@ import { createDockerClient } from './docker/docker-client';
 import { collectFacts, dockerFacts } from './facts/collect-facts';
 import { collectUsage } from './facts/collect-usage';
 import { ensureTenantFirewall } from './runtime/host-firewall';
+import { createNodeRouting } from './routing/node-routing';
 import { createRuntime } from './runtime/runtime';
 import { createDesiredStateStore } from './state/desired-state-store';
 import { loadIdentity, saveIdentity, identityFile } from './state/node-identity';
+import { createLogStreamer } from './logs/stream-logs-task';
+import { createImageGc } from './gc/image-gc';
+import { createBuildTask } from './build/build-task';
 import { noopTask } from './tasks/noop-task';
 import { createTaskJournal } from './tasks/task-journal';
 import { createTaskRunner } from './tasks/task-runner';
@@ -83,10 +87,26 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   // containers are re-adopted, not restarted. With none on disk, nothing is removed.
   if (desired.current) runtime.setDesired(desired.current.allocations);
   runtime.start();
-  // The runner sends through the connection, which is created just below.
+  const routing = createNodeRouting({ stateDir: cmd.stateDir, proxyDir: cmd.proxyDir, challengePort: cmd.challengePort, logger: log });
+  await routing.start();
+  if (desired.current) await routing.apply(desired.current);
+  // The runner and the log streamer send through the connection, which is created just below.
+  const logStreamer = createLogStreamer({
+    docker,
+    nodeId: identity.nodeId,
+    logger: log,
+    send: (frame) => connection.send(frame),
+    bufferedAmount: () => connection.bufferedAmount(),
+  });
   const runner = createTaskRunner({
     journal: createTaskJournal(cmd.stateDir),
-    handlers: { noop: noopTask },
+    handlers: {
+      noop: noopTask,
+      'stream-logs': logStreamer.handler,
+      gc: createImageGc({ docker, nodeId: identity.nodeId, logger: log }).handler,
+      'issue-challenge': routing.issueChallenge,
+      build: createBuildTask({ docker, nodeId: identity.nodeId, buildDir: cmd.buildDir, gitAllowedHosts: cmd.gitAllowedHosts, gitCaFile: cmd.gitCaFile }),
+    },
     logger: log,
     send: (frame) => connection.send(frame),
   });
@@ -104,9 +124,13 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
       if (state.generation < desired.generation) return;
       await desired.save(state);
       runtime.setDesired(state.allocations);
+      await routing.apply(state);
       log.info({ generation: state.generation, allocations: state.allocations.length }, 'desired state recorded');
     },
     onTask: (task) => runner.handle(task),
+    onLogCredit: (taskId, upToSeq) => logStreamer.credit(taskId, upToSeq),
+    onTaskCancel: (taskId) => runner.cancel(taskId),
+    onSessionEnd: () => logStreamer.stopAll('session-lost'),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -118,6 +142,7 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   const end = await connection.run();
   // Containers keep running: a stopped agent leaves tenants serving.
   await runtime.stop();
+  await routing.stop();
   return end === 'stopped' ? 0 : EXIT_REVOKED;
 }
 

@@ -11,14 +11,26 @@ import { createRateLimiter } from './auth/rate-limiter';
 import { createSessions, type UserClaims } from './auth/sessions';
 import { ensureAdmin } from './auth/users';
 import { createHttpApp } from './http/app';
+import { createMutationLimiters } from './http/middleware/rate-limit';
+import { secretBoxFromMasterKeys } from './secrets/secret-box';
 import { createAgentHub, type AgentHub } from './hub/agent-hub';
+import { createLogStreams, withLogStreams, type LogStreamsService } from './logs/log-streams';
+import { createDeployEngine, type DeployEngine } from './deploys/deploy-engine';
+import { createBuildLogWriter, withBuildLogs } from './builds/build-log-writer';
+import { createQuotaGate } from './apps/quota-gate';
+import { envVarAad } from './secrets/env-vars';
 import { LiveNodes } from './hub/live-nodes';
 import { createLivenessWriter, type LivenessWriter } from './hub/liveness-writer';
 import { createMetricsPruner } from './jobs/metrics-pruner';
+import { createImageGcJob } from './jobs/image-gc-job';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher';
 import { listenForNodeWork } from './dispatch/node-wakeups';
 import { createPlanner, type Planner } from './planner/planner';
 import type { AgentClaims } from './nodes/node-credentials';
+import { setUpCertificates, type CertificateTuning } from './certificates/setup';
+import type { CertificateService } from './certificates/certificate-service';
+import { createBilling } from './billing/billing';
+import { createBillingJob } from './jobs/billing-job';
 
 export interface RunningControlPlane {
   url: string;
@@ -28,6 +40,12 @@ export interface RunningControlPlane {
   liveness: LivenessWriter;
   planner: Planner;
   dispatcher: Dispatcher;
+  /** runtime logs pulled from the agents whose sockets this process holds */
+  logs: LogStreamsService;
+  /** moves deploys forward in the background */
+  deploys: DeployEngine;
+  /** orders and renews certificates; undefined without KARVON_ACME_DIRECTORY_URL */
+  certificates: CertificateService | undefined;
   /** graceful: stops accepting, lets requests in flight finish (bounded), closes the database */
   stop(): Promise<void>;
 }
@@ -38,6 +56,10 @@ export interface ControlPlaneOptions {
   loginLimits?: { perIp: { limit: number; windowMs: number }; perAccount: { limit: number; windowMs: number } };
   /** how often dispatch re-checks connected nodes for missed work (default 1 s); tests stretch it */
   dispatchPollMs?: number;
+  /** the certificate service's clock, renewal threshold, backoff and period; tests shorten them */
+  certificates?: CertificateTuning;
+  /** billing's clock, and whether the hourly job runs (tests drive hours through the admin run) */
+  billing?: { now?: () => Date; scheduled?: boolean };
 }
 
 const DEFAULT_LOGIN_LIMITS = {
@@ -87,7 +109,7 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       ttlSeconds: config.agentTokenSeconds,
     });
     if (config.admin) await ensureAdmin(database, config.admin);
-    const live = new LiveNodes();
+    const live = new LiveNodes(config.degradedPercent / 100);
     const liveness = createLivenessWriter({
       db: database,
       live,
@@ -97,6 +119,8 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
     liveness.start();
     const pruner = createMetricsPruner({ db: database, logger });
     pruner.start();
+    const imageGc = createImageGcJob({ db: database, logger: logger.child({ component: 'image-gc' }) });
+    imageGc.start();
     const hub = createAgentHub({
       db: database,
       logger: logger.child({ component: 'hub' }),
@@ -104,15 +128,45 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       live,
       heartbeatSeconds: config.heartbeatSeconds,
     });
+    const secrets = secretBoxFromMasterKeys(
+      masterKey,
+      config.previousMasterKeys.map((k) => Buffer.from(k, 'base64')),
+    );
     const dispatcher = createDispatcher({
       db: database,
       logger: logger.child({ component: 'dispatch' }),
       sessions: hub,
+      desiredState: {
+        // Env values stay sealed in the database; they are opened only into a node's desired state.
+        openEnv: (appId, key, sealed) => secrets.open(sealed, envVarAad(appId, key)),
+        routing: { appsDomain: config.appsDomain, secrets },
+      },
       ...(opts.dispatchPollMs ? { pollMs: opts.dispatchPollMs } : {}),
     });
-    hub.setEvents(dispatcher);
+    const logStreams = createLogStreams({ db: database, logger: logger.child({ component: 'logs' }), sessions: hub });
+    const buildLogs = createBuildLogWriter({ db: database, logger: logger.child({ component: 'build-logs' }) });
+    buildLogs.start();
+    hub.setEvents(withBuildLogs(withLogStreams(dispatcher, logStreams), buildLogs));
     const wakeups = listenForNodeWork({ url: databaseUrl, logger: logger.child({ component: 'wakeups' }), onWake: (ids, kind) => dispatcher.wake(ids, kind) });
     const planner = createPlanner({ db: database, rng: Math.random });
+    const deploys = createDeployEngine({
+      db: database,
+      planner,
+      logger: logger.child({ component: 'deploys' }),
+      rolloutTimeoutMs: config.rolloutTimeoutSeconds * 1000,
+    });
+    deploys.start();
+    const billing = createBilling({
+      db: database,
+      apps: { db: database, planner, wakeDeploys: () => deploys.wake() },
+      graceMs: config.billingGraceHours * 3_600_000,
+      logger: logger.child({ component: 'billing' }),
+      ...(opts.billing?.now ? { now: opts.billing.now } : {}),
+    });
+    const billingJob = createBillingJob({ db: database, billing, logger: logger.child({ component: 'billing-job' }) });
+    if (opts.billing?.scheduled !== false) billingJob.start();
+    const certificates = setUpCertificates(config, { db: database, secrets, logger, ...(opts.certificates ? { tuning: opts.certificates } : {}) });
+    certificates.start();
     server.on('upgrade', (req, socket, head) => {
       if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
@@ -127,6 +181,15 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       sessions: createSessions({ db: database, signer: userTokens, refreshTokenDays: config.refreshTokenDays }),
       loginLimits: { perIp: createRateLimiter(limits.perIp), perAccount: createRateLimiter(limits.perAccount) },
       trustProxy: config.trustProxy,
+      secrets,
+      appsDomain: config.appsDomain,
+      planner,
+      deploys,
+      quotas: createQuotaGate(database),
+      logs: logStreams,
+      mutationLimits: createMutationLimiters(config.mutationLimits),
+      domains: certificates.domains,
+      billing,
     });
     const url = `http://127.0.0.1:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'control plane listening');
@@ -140,6 +203,9 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       liveness,
       planner,
       dispatcher,
+      logs: logStreams,
+      deploys,
+      certificates: certificates.service,
       stop: () =>
         (stopping ??= (async () => {
           logger.info('shutting down');
@@ -148,6 +214,11 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
           pruner.stop();
+          imageGc.stop();
+          await billingJob.stop();
+          await deploys.stop();
+          await certificates.stop();
+          await buildLogs.stop();
           await wakeups.stop();
           await hub.stop();
           await dispatcher.stop();
