@@ -83,9 +83,10 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
       (err: Error) => log.warn({ err: err.message }, 'cannot install the tenant firewall rule: tenant containers can open connections to host ports'),
     );
   }
-  // The last desired state on disk is converged on before the control plane answers: running
-  // containers are re-adopted, not restarted. With none on disk, nothing is removed.
-  if (desired.current) runtime.setDesired(desired.current.allocations);
+  // Until this session's first desired state arrives the runtime only observes: running containers
+  // keep running (re-adopted, not restarted), nothing is started, created or removed. The state on
+  // disk may be stale — while this node was away the control plane may have moved its allocations
+  // elsewhere — and acting on it would run them twice.
   runtime.start();
   const routing = createNodeRouting({ stateDir: cmd.stateDir, proxyDir: cmd.proxyDir, challengePort: cmd.challengePort, logger: log });
   await routing.start();

@@ -115,6 +115,9 @@ export function createAgentConnection(deps: ConnectionDeps) {
           ws.terminate();
           return;
         }
+        // The control plane pings only peers it has not heard from; an agent that heartbeats on
+        // time may hear nothing back for a while, so it asks itself (the pong counts as heard).
+        if (Date.now() - lastHeard > intervalMs * 1.5 && ws.readyState === WebSocket.OPEN) ws.ping();
         try {
           const [usage, allocations] = await Promise.all([deps.usage(), deps.allocations?.() ?? []]);
           send({
@@ -133,6 +136,9 @@ export function createAgentConnection(deps: ConnectionDeps) {
         });
       });
       ws.on('ping', () => {
+        lastHeard = Date.now();
+      });
+      ws.on('pong', () => {
         lastHeard = Date.now();
       });
       ws.on('message', (data, isBinary) => {

@@ -98,7 +98,9 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
              update allocations a set actual_status = r.state, upstream = r.upstream, restarts = r.restarts,
                started_at = coalesce(r.started_at, a.started_at), status_message = r.message, cpu_percent = r.cpu,
                memory_used_mb = r.mem, reported_at = now(), updated_at = now()
-             from r where a.id = r.id and a.node_id = r.node_id
+             -- a retired allocation's row keeps its last state: a returning node's late report of a
+             -- container it is about to remove must not make it look live again
+             from r where a.id = r.id and a.node_id = r.node_id and a.stopped_at is null
              returning a.id, a.node_id, case when a.actual_status = 'healthy' and a.stopped_at is null then a.upstream end as routed)
            select distinct n.region_id from updated u join before b on b.id = u.id join nodes n on n.id = u.node_id
            where u.routed is distinct from b.routed`,
