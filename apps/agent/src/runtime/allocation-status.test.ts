@@ -67,6 +67,10 @@ describe('describeAllocations', () => {
     expect(unhealthy).toMatchObject({ state: 'failed', message: 'unhealthy: x' });
     const noImage = describeAllocations(input({ observation: observation([]), lastError: new Map([[a1.id, { at: T0, message: 'create-container: no such image' }]]) }))[0];
     expect(noImage).toEqual({ allocationId: a1.id, state: 'failed', restarts: 0, message: 'create-container: no such image' });
+    // A host port taken outside Karvon is retried on another port: starting, with the reason.
+    const portTaken = 'create-container: driver failed programming external connectivity: Bind for 127.0.0.1:21042 failed: port is already allocated';
+    const moving = describeAllocations(input({ observation: observation([]), lastError: new Map([[a1.id, { at: T0, message: portTaken }]]) }))[0];
+    expect(moving).toEqual({ allocationId: a1.id, state: 'starting', restarts: 0, message: portTaken });
   });
 
   it('reports an exited container waiting for its restart, and a stopped one', () => {

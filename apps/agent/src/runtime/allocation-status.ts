@@ -6,6 +6,7 @@ import type { AllocationRecord } from './allocation-records';
 import type { ContainerStats } from './container-stats';
 import { appsAwaitingHealth, groupBy } from './plan';
 import { isHealthy, isLive, type Observation, type ObservedContainer } from './observation';
+import { PORT_TAKEN } from './executor';
 
 export interface StatusInput {
   /** undefined until a desired state is known: containers are then reported as adopted */
@@ -51,7 +52,8 @@ function desiredStatus(d: DesiredAllocation, c: ObservedContainer | undefined, i
     return { ...(c ? base(c, input, state) : { allocationId: d.id, state, restarts: rec.restarts }), message: clip(rec.failure.message) };
   }
   if (!c) {
-    const state = d.desiredStatus === 'stopped' ? 'stopped' : error ? 'failed' : 'starting';
+    // A host port taken outside Karvon is retried on another port: still starting, not failed.
+    const state = d.desiredStatus === 'stopped' ? 'stopped' : error && !PORT_TAKEN.test(error) ? 'failed' : 'starting';
     return { allocationId: d.id, state, restarts: rec?.restarts ?? 0, ...(error ? { message: clip(error) } : {}) };
   }
   if (d.desiredStatus === 'stopped') return base(c, input, isLive(c) ? 'running' : 'stopped', isLive(c) ? 'stopping' : undefined);

@@ -30,7 +30,8 @@ export interface ExecutorDeps {
   now(): number;
 }
 
-const PORT_TAKEN = /port is already allocated|address already in use/i;
+/** Docker's words when the host port was taken outside Karvon: the next pass moves to another port. */
+export const PORT_TAKEN = /port is already allocated|address already in use/i;
 const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export function createExecutor(deps: ExecutorDeps) {
