@@ -4,10 +4,11 @@
 #
 #   curl -fsSL https://cp.example/agent/install.sh | sudo bash -s -- --control-plane https://cp.example --token kvj_…
 #
-# Steps, each logged: check OS/arch → Docker engine (Debian's docker.io) and git/iptables from
-# the distro → `karvon` system user → agent release (self-contained, its own Node.js) into
-# /opt/karvon-agent, from --bundle FILE or the control plane's GET /agent/download, checked
-# against its .sha256 → /etc/karvon/agent.env and /etc/karvon/traefik.yml (the agent's own
+# Steps, each logged: check OS/arch → curl from the distro → the agent release (self-contained,
+# its own Node.js) from --bundle FILE or the control plane's GET /agent/download?arch=amd64|arm64,
+# checked against its .sha256 before anything else is installed → Docker engine (Debian's
+# docker.io) and git/iptables from the distro → `karvon` system user → the release into
+# /opt/karvon-agent → /etc/karvon/agent.env and /etc/karvon/traefik.yml (the agent's own
 # generator) → register once (node.json in /var/lib/karvon-agent) → systemd units, enabled and
 # started. It downloads from nowhere but the distro mirrors and the control plane.
 # Idempotent: a second run repairs files that differ and never registers twice. --uninstall
@@ -27,7 +28,8 @@ usage: install-agent.sh --control-plane URL --token TOKEN [options]
   --traefik-binary FILE   install this Traefik v3 binary as /usr/local/bin/traefik (Debian has none)
   --docker=install|existing
                           install: Debian's docker.io when no engine is installed (default);
-                          existing: use the engine already there, fail if there is none
+                          existing: use the engine already there (dockerd, or its socket
+                          /var/run/docker.sock), fail if there is none
   --no-systemd            for hosts without systemd: install the units but do not enable or start
                           them; the agent is then run by other means (the script prints how)
   --prefix DIR            install under DIR as a staged root (like DESTDIR): files and paths inside
@@ -121,8 +123,9 @@ check_platform() {
     ubuntu) [ "${version_id%%.*}" -ge 22 ] 2>/dev/null || die "Ubuntu $version_id: Ubuntu 22.04 or newer is required" ;;
     *) die "$id $version_id: only Debian 12+ and Ubuntu 22.04+ are supported" ;;
   esac
+  # Debian's architecture names, as the control plane's GET /agent/download?arch= takes them.
   case "$(uname -m)" in
-    x86_64) arch=x64 ;;
+    x86_64) arch=amd64 ;;
     aarch64) arch=arm64 ;;
     *) die "architecture $(uname -m): only x86_64 and aarch64 have agent releases" ;;
   esac
@@ -142,12 +145,14 @@ apt_install() {
 }
 
 ensure_packages() {
-  # git for builds, iptables for the tenant firewall rule, curl/ca-certificates for the download.
-  apt_install ca-certificates curl git iptables
+  # git for builds, iptables for the tenant firewall rule (curl/ca-certificates came first).
+  apt_install git iptables
   if command -v dockerd >/dev/null 2>&1; then
     log "docker: engine already installed ($(dockerd --version 2>/dev/null || echo dockerd))"
   elif [ "$docker_mode" = existing ]; then
-    die "--docker=existing but no Docker engine (dockerd) is installed"
+    # An engine installed otherwise (or outside this root): its socket is what the agent uses.
+    [ -S /var/run/docker.sock ] || die "--docker=existing but there is no Docker engine: no dockerd, no /var/run/docker.sock"
+    log "docker: using the existing engine at /var/run/docker.sock"
   else
     apt_install docker.io
   fi
@@ -165,7 +170,14 @@ ensure_user() {
     log "user: $AGENT_USER exists"
   fi
   getent group docker >/dev/null 2>&1 || groupadd --system docker
-  usermod -aG docker "$AGENT_USER"
+  # Only when missing: usermod rewrites /etc/group even when nothing changes.
+  case " $(id -nG "$AGENT_USER") " in
+    *" docker "*) log "user: $AGENT_USER is in the docker group" ;;
+    *)
+      usermod -aG docker "$AGENT_USER"
+      log "user: added $AGENT_USER to the docker group"
+      ;;
+  esac
 }
 
 check_control_plane() {
@@ -177,7 +189,20 @@ check_control_plane() {
   log "control plane: $control_plane answers"
 }
 
-install_release() {
+# GET URL into FILE (curl's --max-time SECONDS); a refusal dies with the control plane's own message.
+fetch_from_control_plane() {
+  local url="$1" file="$2" max_time="$3" status
+  status="$(curl -sS -L --max-time "$max_time" -o "$file" -w '%{http_code}' "$url")" ||
+    die "could not download $url; check that this server can reach the control plane"
+  [ "$status" = 200 ] && return 0
+  die "GET $url answered HTTP $status: $(sed -n 's/.*"message":"\([^"]*\)".*/\1/p' "$file" | head -c 600)"
+}
+
+# The release tarball, downloaded (or copied from --bundle) and verified before anything is
+# installed: a corrupt or altered download leaves the server as it was.
+release_work=""
+release_sha=""
+fetch_release() {
   local work sum_file want have
   work="$(mktemp -d)"
   work_dirs+=("$work")
@@ -186,21 +211,27 @@ install_release() {
     cp "$bundle" "$work/agent.tar.gz"
     [ -f "$bundle.sha256" ] && cp "$bundle.sha256" "$work/agent.tar.gz.sha256"
   else
-    log "downloading the agent from $control_plane/agent/download"
-    curl -fsS --max-time 300 -o "$work/agent.tar.gz" "$control_plane/agent/download?arch=$arch" ||
-      die "the control plane does not serve the agent (GET /agent/download); pass --bundle FILE (node scripts/pack-agent.mjs makes one)"
-    curl -fsS --max-time 30 -o "$work/agent.tar.gz.sha256" "$control_plane/agent/download.sha256?arch=$arch" ||
-      die "the control plane serves no checksum for the agent (GET /agent/download.sha256)"
+    log "downloading the agent from $control_plane/agent/download?arch=$arch"
+    fetch_from_control_plane "$control_plane/agent/download?arch=$arch" "$work/agent.tar.gz" 600
+    fetch_from_control_plane "$control_plane/agent/download.sha256?arch=$arch" "$work/agent.tar.gz.sha256" 60
   fi
   sum_file="$work/agent.tar.gz.sha256"
   have="$(sha256sum "$work/agent.tar.gz" | cut -d' ' -f1)"
   if [ -f "$sum_file" ]; then
     want="$(cut -d' ' -f1 <"$sum_file")"
-    [ "$want" = "$have" ] || die "agent release checksum mismatch (expected $want, got $have)"
+    [[ "$want" =~ ^[0-9a-f]{64}$ ]] || die "the agent release checksum is not a SHA-256 ($sum_file)"
+    [ "$want" = "$have" ] ||
+      die "agent release checksum mismatch (expected $want, got $have): the release was corrupted or altered on its way; nothing was installed"
     log "agent release checksum ok ($have)"
   else
     log "warning: no .sha256 next to $bundle; not verified"
   fi
+  release_work="$work"
+  release_sha="$have"
+}
+
+install_release() {
+  local work="$release_work" have="$release_sha"
   if [ -f "$(at "$OPT_DIR")/.release-sha256" ] && [ "$(cat "$(at "$OPT_DIR")/.release-sha256")" = "$have" ]; then
     log "agent release already installed: $(at "$OPT_DIR") ($(cat "$(at "$OPT_DIR")/VERSION"))"
     return 0
@@ -300,7 +331,9 @@ main() {
     return 0
   fi
   check_platform
+  apt_install ca-certificates curl
   check_control_plane
+  fetch_release
   ensure_packages
   ensure_user
   install_release

@@ -1,7 +1,11 @@
-// `node scripts/pack-agent.mjs [--out DIR]`: the agent release tarball install-agent.sh installs.
+// `node scripts/pack-agent.mjs [--out DIR] [--arch amd64|arm64 --node FILE]`: the agent release
+// tarball install-agent.sh installs, which the control plane serves (GET /agent/download) from its
+// KARVON_AGENT_RELEASE_DIR (default: this checkout's dist/agent-release, pack-agent's default --out).
 // Self-contained: one esbuild bundle with every npm dependency in it, the Node.js binary that runs
-// this script (so the server's own Node version never matters), the Traefik static-config
-// generator and the systemd units. Next to it a `.sha256` file the installer verifies.
+// this script (so the server's own Node version never matters; --node FILE for another
+// architecture's binary), the Traefik static-config generator and the systemd units. Next to it a
+// `.sha256` file. Both are written under a temporary name and renamed into place, so a control
+// plane serving the directory never sends a half-written tarball.
 //
 //   karvon-agent/bin/karvon-agent   (sh: exec ../node lib/karvon-agent.mjs "$@")
 //   karvon-agent/bin/node
@@ -9,7 +13,7 @@
 //   karvon-agent/share/systemd/*.service, VERSION
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +21,15 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { out: { type: 'string' }, arch: { type: 'string' }, node: { type: 'string' } }, strict: true });
 const outDir = path.resolve(values.out ?? path.join(root, 'dist', 'agent-release'));
 const version = JSON.parse(await readFile(path.join(root, 'apps/agent/package.json'), 'utf8')).version;
-const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-if (!arch) throw new Error(`no agent release for ${process.arch}`);
+// Debian's names (dpkg --print-architecture), which install-agent.sh asks the control plane for.
+const hostArch = { x64: 'amd64', arm64: 'arm64' }[process.arch];
+const arch = values.arch ?? hostArch;
+if (arch !== 'amd64' && arch !== 'arm64') throw new Error(`no agent release for ${values.arch ?? process.arch}: amd64 or arm64`);
+if (arch !== hostArch && !values.node) throw new Error(`--arch ${arch} on a ${process.arch} machine needs --node FILE, a Node.js 20+ binary for linux-${arch}`);
+const nodeBinary = path.resolve(values.node ?? process.execPath);
 export const tarballName = `karvon-agent-${version}-linux-${arch}.tar.gz`;
 
 // ssh2 (under dockerode) and cpu-features load optional native addons inside try/catch; left out
@@ -49,7 +57,7 @@ try {
   const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', plugins: [optionalNative], banner: { js: cjsShim } };
   await build({ ...common, entryPoints: [path.join(root, 'apps/agent/src/main.ts')], outfile: path.join(top, 'lib', 'karvon-agent.mjs') });
   await build({ ...common, entryPoints: [path.join(root, 'scripts/agent-release/traefik-static-config.mjs')], outfile: path.join(top, 'lib', 'traefik-static-config.mjs') });
-  await copyFile(process.execPath, path.join(top, 'bin', 'node'));
+  await copyFile(nodeBinary, path.join(top, 'bin', 'node'));
   await writeFile(
     path.join(top, 'bin', 'karvon-agent'),
     '#!/bin/sh\nhere="$(dirname "$(readlink -f "$0")")"\nexec "$here/node" "$here/../lib/karvon-agent.mjs" "$@"\n',
@@ -63,9 +71,11 @@ try {
   await mkdir(outDir, { recursive: true });
   const tarball = path.join(outDir, tarballName);
   // Fixed owner and order: the same inputs give the same listing on every machine.
-  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', stage, 'karvon-agent']);
-  const sum = createHash('sha256').update(await readFile(tarball)).digest('hex');
-  await writeFile(`${tarball}.sha256`, `${sum}  ${tarballName}\n`);
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', `${tarball}.tmp`, '-C', stage, 'karvon-agent']);
+  const sum = createHash('sha256').update(await readFile(`${tarball}.tmp`)).digest('hex');
+  await writeFile(`${tarball}.sha256.tmp`, `${sum}  ${tarballName}\n`);
+  await rename(`${tarball}.tmp`, tarball);
+  await rename(`${tarball}.sha256.tmp`, `${tarball}.sha256`);
   console.log(`${tarball}\n${tarball}.sha256`);
 } finally {
   await rm(stage, { recursive: true, force: true });

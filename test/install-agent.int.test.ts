@@ -1,10 +1,14 @@
 // scripts/install-agent.sh for real, into a staged root (--prefix, as a packager's DESTDIR), on a
 // host whose engine is already there (--docker=existing) and without systemd managing this root
-// (--no-systemd): the release tarball from scripts/pack-agent.mjs is installed, the node registers
-// against a running control plane, the agent started from that root comes online. A second run
-// changes nothing and registers nothing; --uninstall removes what the first run wrote.
+// (--no-systemd), run as the admin API's installCommand says: `curl <cp>/agent/install.sh | bash`,
+// the release tarball (scripts/pack-agent.mjs, in the control plane's KARVON_AGENT_RELEASE_DIR)
+// downloaded from GET /agent/download and checked against GET /agent/download.sha256. The node
+// registers, the agent started from that root comes online. A second run changes nothing and
+// registers nothing; --uninstall removes what the first run wrote. A corrupted download, a
+// tampered --bundle checksum and an architecture not packed are refused with nothing installed.
+// (install-agent-root.int.test.ts does the same in a debootstrapped Debian root.)
 import { execFile } from 'node:child_process';
-import { cp as cp_r, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp as cp_r, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,22 +17,19 @@ import { parse as parseYaml } from 'yaml';
 import { staticConfigErrors } from '../apps/agent/src/routing/testing';
 import { startTestControlPlane, type TestControlPlane } from './control-plane';
 import { describeDocker } from './docker/engine';
+import { eventually } from './eventually';
 import { freePort } from './free-port';
+import { corruptingProxy, outcome, runInstallCommand } from './install-agent-helpers';
 import { REPO_ROOT, startProcess, type RunningProcess } from './processes';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(REPO_ROOT, 'scripts/install-agent.sh');
 
-/** Runs the installer; resolves with its exit code and combined output (it logs to stderr). */
-async function installer(args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run('bash', [SCRIPT, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
-  }
-}
+/** Runs the installer from the checkout; resolves with its exit code and combined output. */
+const installer = (args: string[]) => outcome('bash', [SCRIPT, ...args]);
+
+/** Every entry under `dir` (recursive, relative), or [] when it does not exist. */
+const entries = (dir: string) => readdir(dir, { recursive: true }).catch(() => [] as string[]);
 
 /**
  * Every file under `dir` with its size, mtime and mode, to show a second run touched nothing. The
@@ -70,14 +71,29 @@ await describeDocker('install-agent.sh into a staged root', () => {
   let agent: RunningProcess | undefined;
 
   beforeAll(async () => {
-    cp = await startTestControlPlane();
     work = await mkdtemp(path.join(tmpdir(), 'karvon-install-'));
     root = path.join(work, 'root');
-    const { stdout } = await run(process.execPath, ['scripts/pack-agent.mjs', '--out', path.join(work, 'release')], { cwd: REPO_ROOT, timeout: 120_000 });
+    const releaseDir = path.join(work, 'release');
+    const { stdout } = await run(process.execPath, ['scripts/pack-agent.mjs', '--out', releaseDir], { cwd: REPO_ROOT, timeout: 120_000 });
     tarball = stdout.split('\n')[0]!;
+    expect(path.basename(tarball)).toMatch(/^karvon-agent-\d+\.\d+\.\d+-linux-(amd64|arm64)\.tar\.gz$/);
+    // The public URL is the real one, so installCommand works as printed.
+    const port = await freePort();
+    cp = await startTestControlPlane({ KARVON_PORT: String(port), KARVON_PUBLIC_URL: `http://127.0.0.1:${port}`, KARVON_AGENT_RELEASE_DIR: releaseDir });
     const admin = await cp.adminClient();
     expect((await admin.post('/api/v1/admin/regions', { id: 'install-test', name: 'Install test' })).status).toBe(201);
   }, 180_000);
+
+  const issueToken = async () => {
+    const admin = await cp.adminClient();
+    const issued = await admin.post<{ token: string; installCommand: string }>('/api/v1/admin/node-tokens', { region: 'install-test', labels: ['builder'] });
+    expect(issued.status).toBe(201);
+    return issued.body;
+  };
+  const nodesInRegion = async () => {
+    const nodes = await (await cp.adminClient()).get<{ items: Array<{ region: string }> }>('/api/v1/admin/nodes');
+    return nodes.body.items.filter((n) => n.region === 'install-test').length;
+  };
 
   afterAll(async () => {
     agent?.kill('SIGKILL');
@@ -85,14 +101,61 @@ await describeDocker('install-agent.sh into a staged root', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('installs, registers, writes a valid Traefik config and units; the agent from that root comes online', async () => {
+  it('refuses a download corrupted on its way, installing nothing and registering nothing', async () => {
+    const proxy = await corruptingProxy(cp.url);
+    try {
+      const { installCommand } = await issueToken();
+      const through = installCommand.replaceAll(cp.url, proxy.url);
+      const staged = path.join(work, 'corrupted-root');
+      const refused = await runInstallCommand(through, ['--name', 'corrupted', '--prefix', staged, '--docker=existing', '--no-systemd']);
+      expect(refused.code, refused.output).toBe(1);
+      expect(refused.output).toMatch(/agent release checksum mismatch \(expected [0-9a-f]{64}, got [0-9a-f]{64}\).*nothing was installed/);
+      expect(await entries(staged)).toEqual([]);
+      expect(await nodesInRegion()).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('refuses a --bundle whose .sha256 does not match it', async () => {
+    const copy = path.join(work, 'tampered', path.basename(tarball));
+    await mkdir(path.dirname(copy), { recursive: true });
+    await writeFile(copy, await readFile(tarball));
+    await writeFile(`${copy}.sha256`, `${'0'.repeat(64)}  ${path.basename(tarball)}\n`);
+    const staged = path.join(work, 'tampered-root');
+    const refused = await installer(['--control-plane', cp.url, '--token', 'kvj_unused', '--bundle', copy, '--prefix', staged, '--docker=existing', '--no-systemd']);
+    expect(refused.code, refused.output).toBe(1);
+    expect(refused.output).toContain(`agent release checksum mismatch (expected ${'0'.repeat(64)}`);
+    expect(await entries(staged)).toEqual([]);
+  });
+
+  it('says how to pack a release when the control plane has none for this architecture', async () => {
+    const { installCommand } = await issueToken();
+    const aside = `${tarball}.aside`;
+    await rename(tarball, aside);
+    try {
+      const staged = path.join(work, 'unpacked-root');
+      const refused = await runInstallCommand(installCommand, ['--prefix', staged, '--docker=existing', '--no-systemd']);
+      expect(refused.code, refused.output).toBe(1);
+      expect(refused.output).toMatch(/GET http:\S+\/agent\/download\?arch=(amd64|arm64) answered HTTP 404: no agent release for (amd64|arm64).*node scripts\/pack-agent\.mjs/);
+      expect(await entries(staged)).toEqual([]);
+    } finally {
+      await rename(aside, tarball);
+    }
+  });
+
+  it('installs via curl | bash from the control plane, registers, writes a valid Traefik config and units; the agent from that root comes online', async () => {
     const admin = await cp.adminClient();
-    const issued = await admin.post<{ token: string; installCommand: string }>('/api/v1/admin/node-tokens', { region: 'install-test', labels: ['builder'] });
+    const issued = await issueToken();
     // The script takes exactly the options the API's installCommand passes.
-    expect(issued.body.installCommand).toMatch(new RegExp(`/agent/install\\.sh \\| sudo bash -s -- --control-plane http\\S+ --token ${issued.body.token}$`));
-    const args = ['--control-plane', cp.url, '--token', issued.body.token, '--name', 'staged', '--bundle', tarball, '--prefix', root, '--docker=existing', '--no-systemd'];
-    const first = await installer(args);
+    expect(issued.installCommand).toBe(`curl -fsSL ${cp.url}/agent/install.sh | sudo bash -s -- --control-plane ${cp.url} --token ${issued.token}`);
+    const options = ['--name', 'staged', '--prefix', root, '--docker=existing', '--no-systemd'];
+    const first = await runInstallCommand(issued.installCommand, options);
     expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain(`downloading the agent from ${cp.url}/agent/download?arch=`);
+    const published = (await readFile(`${tarball}.sha256`, 'utf8')).split(' ')[0]!;
+    expect(first.output).toContain(`agent release checksum ok (${published})`);
+    expect((await readFile(path.join(root, 'opt/karvon-agent/.release-sha256'), 'utf8')).trim()).toBe(published);
     expect(first.output).toMatch(/registered: node_[a-z0-9]{20}/);
 
     const traefik = parseYaml(await readFile(path.join(root, 'etc/karvon/traefik.yml'), 'utf8')) as { providers: { file: { directory: string } } };
@@ -133,24 +196,26 @@ await describeDocker('install-agent.sh into a staged root', () => {
       KARVON_LOG_LEVEL: 'warn',
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     });
-    await expect
-      .poll(async () => (await admin.get<{ status: string; name: string }>(`/api/v1/admin/nodes/${identity.nodeId}`)).body.status, { timeout: 30_000 })
-      .toBe('online');
+    await eventually(async () => {
+      const node = await admin.get<{ status: string; name: string }>(`/api/v1/admin/nodes/${identity.nodeId}`);
+      expect(node.body).toMatchObject({ status: 'online', name: 'staged' });
+    }, 60_000, 250);
 
+    // The same command again (its token now used): it repairs nothing, downloads the same release.
     const before = await snapshot(root);
-    const second = await installer(args.filter((a) => a !== issued.body.token && a !== '--token'));
+    const second = await runInstallCommand(issued.installCommand, options);
     expect(second.code, second.output).toBe(0);
     expect(second.output).toContain('not registering again');
+    expect(second.output).toContain('agent release already installed');
     expect(second.output).not.toMatch(/wrote:/);
     expect(await snapshot(root)).toEqual(before);
-    const nodes = await admin.get<{ items: Array<{ region: string }> }>('/api/v1/admin/nodes');
-    expect(nodes.body.items.filter((n) => n.region === 'install-test')).toHaveLength(1);
+    expect(await nodesInRegion()).toBe(1);
 
     agent.kill('SIGTERM');
     await agent.exited;
-    const removed = await installer(['--uninstall', '--prefix', root, '--no-systemd']);
+    const removed = await runInstallCommand(issued.installCommand.replace(/ --control-plane .*$/, ''), ['--uninstall', '--prefix', root, '--no-systemd']);
     expect(removed.code, removed.output).toBe(0);
     const left = await readdir(root, { recursive: true });
     expect(left.filter((e) => !['etc', 'etc/systemd', 'etc/systemd/system', 'opt', 'var', 'var/lib'].includes(e))).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });

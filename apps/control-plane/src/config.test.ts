@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 
@@ -42,6 +44,13 @@ describe('loadConfig', () => {
     for (const name of ['KARVON_PORT', 'DATABASE_URL', 'KARVON_MASTER_KEY', 'KARVON_ADMIN_PASSWORD', 'KARVON_GIT_ALLOWED_HOSTS']) {
       expect(problems).toContain(name);
     }
+  });
+
+  it('serves agent releases from pack-agent\'s default output unless KARVON_AGENT_RELEASE_DIR says otherwise', () => {
+    const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    expect(loadConfig({}).agentReleaseDir).toBe(path.join(repoRoot, 'dist', 'agent-release'));
+    expect(loadConfig({ KARVON_AGENT_RELEASE_DIR: ' /srv/karvon/releases/ ' }).agentReleaseDir).toBe('/srv/karvon/releases');
+    expect(loadConfig({ KARVON_AGENT_RELEASE_DIR: '' }).agentReleaseDir).toBe(path.join(repoRoot, 'dist', 'agent-release'));
   });
 
   it('parses lists and a public URL without its trailing slash', () => {

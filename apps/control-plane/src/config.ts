@@ -2,6 +2,7 @@
 // once, and the result is frozen so no module can change configuration at run time.
 import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -54,6 +55,8 @@ const schema = z
     KARVON_MUTATION_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
     // After the balance reaches zero, how long apps keep running before they are suspended.
     KARVON_BILLING_GRACE_HOURS: z.coerce.number().int().min(0).max(720).default(24),
+    // Where `node scripts/pack-agent.mjs` put the agent release tarballs GET /agent/download serves.
+    KARVON_AGENT_RELEASE_DIR: optionalString,
   });
 
 export interface ControlPlaneConfig {
@@ -89,6 +92,8 @@ export interface ControlPlaneConfig {
   mutationLimits: { perMinute: number; burst: number };
   /** hours between the balance reaching zero and the owner's apps being suspended */
   billingGraceHours: number;
+  /** the agent release tarballs (`karvon-agent-<version>-linux-<arch>.tar.gz`) served to installers */
+  agentReleaseDir: string;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +108,15 @@ export class ConfigError extends Error {
  */
 function defaultDataDir(): string {
   return userInfo().uid === 0 ? '/var/lib/karvon' : path.join(homedir(), '.karvon');
+}
+
+/**
+ * pack-agent's default output, `<checkout>/dist/agent-release`: this module is
+ * apps/control-plane/src/config.ts, or bundled into apps/control-plane/dist/main.js, three
+ * levels below the checkout either way.
+ */
+function defaultAgentReleaseDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/agent-release');
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ControlPlaneConfig> {
@@ -142,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     trustProxy: v.KARVON_TRUST_PROXY,
     mutationLimits: { perMinute: v.KARVON_MUTATIONS_PER_MINUTE, burst: v.KARVON_MUTATION_BURST },
     billingGraceHours: v.KARVON_BILLING_GRACE_HOURS,
+    agentReleaseDir: path.resolve(v.KARVON_AGENT_RELEASE_DIR ?? defaultAgentReleaseDir()),
   };
   return Object.freeze({
     ...config,

@@ -190,6 +190,7 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       mutationLimits: createMutationLimiters(config.mutationLimits),
       domains: certificates.domains,
       billing,
+      agentReleaseDir: config.agentReleaseDir,
     });
     const url = `http://127.0.0.1:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'control plane listening');

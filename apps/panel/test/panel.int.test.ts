@@ -74,7 +74,7 @@ describe('web panel in Chromium', () => {
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     expect((await fetch(`${cp.url}/assets/missing.js`)).status).toBe(404);
-    expect((await fetch(`${cp.url}/agent/install.sh`)).status).toBe(404);
+    expect((await fetch(`${cp.url}/agent/unknown`)).status).toBe(404);
     expect((await fetch(`${cp.url}/robots.txt`)).status).toBe(404);
   });
 

@@ -13,6 +13,7 @@ import { requestId } from './middleware/request-id';
 import type { AgentClaims } from '../nodes/node-credentials';
 import { adminNodeRoutes, type NodeSockets } from './routes/admin-nodes';
 import { agentAuthRoutes } from './routes/agent-auth';
+import { agentReleaseRoutes } from './routes/agent-release';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { regionRoutes } from './routes/regions';
 import { authRoutes, type LoginLimits } from './routes/auth';
@@ -65,6 +66,8 @@ export interface HttpDeps {
   domains: Omit<DomainRouteDeps, 'db'>;
   /** wallets, top-ups and the hourly charge */
   billing: Billing;
+  /** KARVON_AGENT_RELEASE_DIR: the tarballs GET /agent/download serves */
+  agentReleaseDir: string;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -77,6 +80,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(accessLog(deps.logger));
   app.use(helmet());
   app.use(healthRoutes({ db: deps.db }));
+  // What a new server fetches to become a node (installCommand): no auth, no secrets.
+  app.use(agentReleaseRoutes({ releaseDir: deps.agentReleaseDir, logger: deps.logger }));
 
   // Built once: the document only changes with the code.
   const openApiJson = JSON.stringify(buildOpenApiDocument(routeDocs, { version: API_VERSION }));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { RouteDoc } from './openapi';
 import { adminNodeRouteDocs } from './routes/admin-nodes';
 import { agentAuthRouteDocs } from './routes/agent-auth';
+import { agentReleaseRouteDocs } from './routes/agent-release';
 import { apiTokenRouteDocs } from './routes/api-tokens';
 import { authRouteDocs } from './routes/auth';
 import { healthRouteDocs } from './routes/health';
@@ -56,4 +57,5 @@ export const routeDocs: readonly RouteDoc[] = [
   ...webhookRouteDocs,
   ...adminNodeRouteDocs,
   ...agentAuthRouteDocs,
+  ...agentReleaseRouteDocs,
 ];
