@@ -6,13 +6,12 @@
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { report } from '../report';
-import { freePort, Inspector, sleep } from '../hub/control-plane-process';
+import { ensureBuilt, freePort, Inspector, sleep, startControlPlaneProcess } from '../hub/control-plane-process';
 import { adminLogin, ensureRegion, registerFleet } from '../hub/fleet';
 import { envInt, log, percentile, round, tempDir, withResources } from '../hub/harness';
 import { cpuUs, cpuUsOf, descendants } from '../hub/proc';
 import { startProfile, stopProfile, summarise } from '../hub/profile';
 import { startSims, totals, waitReady, type Sim } from '../hub/sim-pool';
-import { ensureBuilt, startApiControlPlane } from './control-plane';
 import { runLoad, type LoadResult } from './load';
 import { createPlan, setupCustomers } from './tenants';
 
@@ -37,16 +36,19 @@ export async function runApi(): Promise<void> {
   await withResources(async (res) => {
     const dataDir = tempDir(res, 'karvon-bench-api-');
     const [port, pgPort, inspectPort] = [await freePort(), await freePort(), await freePort()];
-    const cp = await startApiControlPlane({
+    const cp = await startControlPlaneProcess({
       dataDir,
       port,
       pgPort,
       heartbeatSeconds: heartbeatS,
+      graceSeconds: Math.max(90, heartbeatS * 3),
       ...(profile ? { inspectPort } : {}),
       // The limit guards tenants from each other; here 50 customers share ~500 writes/s on purpose.
       env: { KARVON_MUTATIONS_PER_MINUTE: '1000000', KARVON_MUTATION_BURST: '1000000' },
     });
-    res.add('control plane', () => cp.stop());
+    res.add('control plane', async () => {
+      await cp.stop();
+    });
     log(ID, `control plane pid ${cp.pid} ready in ${cp.startMs} ms (port ${port}, embedded PostgreSQL ${pgPort}, mutation limit lifted)`);
 
     const admin = await adminLogin(cp.url);

@@ -1,7 +1,7 @@
 // The real control plane as a separate process (its bin, embedded PostgreSQL in a temp data dir),
 // so its memory and CPU can be read from /proc, and it can be stopped and started again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -9,6 +9,7 @@ import { cmdline, commOf, descendants, isAlive } from './proc';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(REPO_ROOT, 'apps', 'control-plane', 'bin', 'karvon-control-plane.js');
+const DIST = path.join(REPO_ROOT, 'apps', 'control-plane', 'dist', 'main.js');
 
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1' };
 
@@ -26,6 +27,16 @@ export interface ControlPlaneSettings {
   inspectPort?: number;
   /** KARVON_LOG_LEVEL; default warn */
   logLevel?: string;
+  /** more KARVON_* settings (they win over the ones above) */
+  env?: Record<string, string>;
+}
+
+/** `npm run build` when the control plane's bundle is missing (never rebuilds an existing one). */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(DIST)) return;
+  const child = spawn('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0 || !existsSync(DIST)) throw new Error(`npm run build failed (${code})`);
 }
 
 export interface ControlPlaneProcess {
@@ -64,6 +75,7 @@ export async function startControlPlaneProcess(s: ControlPlaneSettings, timeoutM
     KARVON_HEARTBEAT_SECONDS: String(s.heartbeatSeconds),
     KARVON_NODE_GRACE_SECONDS: String(s.graceSeconds),
     KARVON_LOG_LEVEL: s.logLevel ?? 'warn',
+    ...s.env,
   };
   const started = Date.now();
   const child = spawn(process.execPath, [...nodeArgs, BIN], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
