@@ -1,19 +1,12 @@
 // The web panel in a real browser: Debian's Chromium driven by playwright-core against a test
 // control plane that serves the built panel (the global setup builds it with scripts/build.mjs).
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, TEST_ADMIN, type TestControlPlane } from '../../../test/control-plane';
 import { creditWallet, ensureCatalog, TEST_FUNDS } from '../../../test/customers';
 import { eventually } from '../../../test/eventually';
+import { launchBrowser, openPage, screenshot, signIn as signInAs } from './browser';
 
-const CHROMIUM = process.env.KARVON_CHROMIUM ?? '/usr/bin/chromium';
-const PANEL_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const SHOTS = process.env.KARVON_PANEL_SCREENSHOTS ?? path.join(tmpdir(), 'karvon-panel-screenshots');
 const REGION = 'panel-test';
 const PASSWORD = 'panel-password-123';
 
@@ -27,12 +20,9 @@ describe('web panel in Chromium', () => {
   const email = `panel-${process.pid}-${Date.now()}@example.test`;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`);
-    if (!existsSync(path.join(PANEL_DIST, 'index.html'))) throw new Error('the panel is not built: npm run build');
-    await mkdir(SHOTS, { recursive: true });
     cp = await startTestControlPlane();
     await ensureCatalog(await cp.adminClient(), REGION);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -40,27 +30,15 @@ describe('web panel in Chromium', () => {
     await cp?.stop();
   });
 
-  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  async function newPage(): Promise<Page> {
     await context?.close();
-    context = await browser.newContext({ viewport, baseURL: cp.url });
-    const p = await context.newPage();
-    p.setDefaultTimeout(15_000);
-    p.on('console', (m) => {
-      if (m.type() === 'error' && !/status of (4\d\d|503)/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    return p;
+    const opened = await openPage(browser, cp.url, problems);
+    context = opened.context;
+    return opened.page;
   }
 
-  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-
-  async function signIn(who: string, password: string) {
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(who);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('whoami').filter({ hasText: who }).waitFor();
-  }
+  const shot = (name: string) => screenshot(page, name);
+  const signIn = (who: string, password: string) => signInAs(page, who, password);
 
   it('serves the panel for its own paths and keeps the API 404s', async () => {
     const root = await fetch(`${cp.url}/`);
@@ -227,5 +205,59 @@ describe('web panel in Chromium', () => {
     expect(stored.local).toBe(0);
     expect(stored.session).toEqual(['karvon.refreshToken']);
     await eventually(async () => expect(await page.getByTestId('whoami').textContent()).toContain(TEST_ADMIN.email));
+  });
+
+  it('an admin credits a wallet on the Credit page (field errors, nothing stored on bad input); the customer sees it, its note as text', async () => {
+    const login = await cp.api.login(email, PASSWORD);
+    expect(login.status).toBe(200);
+    const userId = login.body.user.id;
+    const customerApi = cp.api.as(login.body.accessToken);
+    const transactions = async () => (await customerApi.get<{ items: Array<{ type: string; amount: number; note?: string }> }>('/api/v1/billing/transactions')).body.items;
+    const before = await transactions();
+
+    page = await newPage();
+    await signIn(TEST_ADMIN.email, TEST_ADMIN.password);
+    await page.getByRole('link', { name: 'Credit' }).click();
+    await page.getByRole('heading', { name: 'Credit a wallet' }).waitFor();
+    const field = (label: string) => page.locator('.field', { has: page.getByLabel(label, { exact: true }) }).locator('.field-error');
+    const credit = async (user: string, amount: string, note = '') => {
+      await page.getByLabel('User id').fill(user);
+      await page.getByLabel('Amount (minor units)').fill(amount);
+      await page.getByLabel('Note').fill(note);
+      await page.getByRole('button', { name: 'Credit', exact: true }).click();
+    };
+
+    // Bad input: the API's field errors under the fields they name, and nothing is booked.
+    await credit(userId, '-5');
+    await field('Amount (minor units)').waitFor();
+    expect(await page.getByLabel('Amount (minor units)').getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('alert').filter({ hasText: 'VALIDATION_FAILED' }).first().waitFor();
+    await credit('not-a-user', '2500');
+    await field('User id').waitFor();
+    await credit(`usr_${'z'.repeat(20)}`, '2500');
+    await page.getByRole('alert').filter({ hasText: 'NOT_FOUND' }).waitFor();
+    expect(await transactions()).toEqual(before);
+    await shot('admin-credit-error');
+
+    // A credit with markup in its note.
+    await credit(userId, '250000', '<img src="x" id="xss-note">paid in cash');
+    await page.getByRole('status').filter({ hasText: 'Credited' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const after = await transactions();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after[0]).toMatchObject({ type: 'topup', amount: 250000, note: '<img src="x" id="xss-note">paid in cash' });
+    await shot('admin-credit');
+
+    // The customer's wallet lists it, the note as text.
+    page = await newPage();
+    await signIn(email, PASSWORD);
+    await page.getByRole('link', { name: 'Billing' }).click();
+    const row = page.getByRole('table', { name: 'Transactions' }).locator('tbody tr', { hasText: 'paid in cash' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('<img src="x" id="xss-note">paid in cash');
+    expect(await page.locator('#xss-note').count()).toBe(0);
+    expect(await row.locator('td').nth(1).textContent()).toBe('topup');
+    await shot('billing');
+    expect(problems).toEqual([]);
   });
 });
