@@ -30,6 +30,8 @@ export interface TestNode {
   /** the address its containers publish on (KARVON_ADVERTISE_ADDR) */
   readonly addr: string;
   readonly portRange: { min: number; max: number };
+  /** the agent's ACME challenge responder, on 127.0.0.1 (KARVON_CHALLENGE_PORT) */
+  readonly challengePort: number;
   readonly engine: TestEngine;
   readonly relay: Relay;
   readonly stateDir: string;
@@ -213,11 +215,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       KARVON_ADVERTISE_ADDR: node.addr,
       KARVON_PORT_RANGE: `${node.portRange.min}-${node.portRange.max}`,
       KARVON_DRAIN_SECONDS: '0',
-      KARVON_CHALLENGE_PORT: String(challengePorts.get(node.index)),
+      KARVON_CHALLENGE_PORT: String(node.challengePort),
       ...opts.agentEnv,
     });
   }
-  const challengePorts = new Map<number, number>();
 
   try {
     // Engines first (in parallel: each takes a few seconds), then the images into each.
@@ -243,6 +244,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         nodeId: '',
         addr: `127.0.${octet}.${10 + i}`,
         portRange: { min, max: min + 99 },
+        challengePort: await freePort(),
         engine,
         relay,
         stateDir: path.join(dir, `a${i}`),
@@ -251,7 +253,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         pastOutput: [],
       };
       nodes.push(node);
-      challengePorts.set(i, await freePort());
       const reg = startProcess(
         agentBin.file,
         [...agentBin.args, 'register', '--control-plane', `http://127.0.0.1:${relay.port}`, '--token', await token(), '--state-dir', node.stateDir, '--name', node.name],
