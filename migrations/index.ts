@@ -9,6 +9,7 @@ import * as appLifecycle from './0005_app_lifecycle';
 import * as dispatch from './0006_dispatch';
 import * as certificates from './0007_certificates';
 import * as billing from './0008_billing';
+import * as gitCredentials from './0009_git_credentials';
 
 export interface Migration {
   name: string;
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { name: '0006_dispatch', up: dispatch.up },
   { name: '0007_certificates', up: certificates.up },
   { name: '0008_billing', up: billing.up },
+  { name: '0009_git_credentials', up: gitCredentials.up },
 ];

@@ -23,6 +23,10 @@ export interface TestGitServer {
   caFile: string;
   /** requests served so far (a refused build must not have made any) */
   requests(): number;
+  /** the folder holding the bare repos (`<name>.git`), for another transport (ssh-git-server.ts) */
+  reposDir: string;
+  /** the `Authorization` header values of requests refused for want of the right credentials */
+  refusedAuthorizations(): string[];
   /** `https://127.0.0.1:<port>/<name>.git` */
   url(name: string): string;
   /** Creates (or adds a commit to) bare repo `name` on `branch`; returns the new commit's SHA. */
@@ -45,7 +49,12 @@ async function git(cwd: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-export async function startGitServer(): Promise<TestGitServer> {
+export interface GitServerOptions {
+  /** When set, every request needs HTTP basic auth with this user and password (a private forge). */
+  basicAuth?: { username: string; password: string };
+}
+
+export async function startGitServer(opts: GitServerOptions = {}): Promise<TestGitServer> {
   const base = await mkdtemp(path.join(tmpdir(), 'karvon-git-'));
   const root = path.join(base, 'repos');
   await mkdir(root);
@@ -53,8 +62,16 @@ export async function startGitServer(): Promise<TestGitServer> {
   const caFile = path.join(base, 'cert.pem');
   await execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile]);
   let requests = 0;
+  const refused: string[] = [];
+  const expected = opts.basicAuth ? `Basic ${Buffer.from(`${opts.basicAuth.username}:${opts.basicAuth.password}`).toString('base64')}` : undefined;
   const server: Server = createServer({ key: await readFile(keyFile), cert: await readFile(caFile) }, (req, res) => {
     requests += 1;
+    if (expected !== undefined && req.headers.authorization !== expected) {
+      refused.push(req.headers.authorization ?? '');
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="karvon-test"', 'content-type': 'text/plain' }).end('authentication required\n');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const child = spawn('git', ['http-backend'], {
       env: {
@@ -111,6 +128,8 @@ export async function startGitServer(): Promise<TestGitServer> {
     hostPort: `127.0.0.1:${port}`,
     caFile,
     requests: () => requests,
+    reposDir: root,
+    refusedAuthorizations: () => [...refused],
     url: (name) => `https://127.0.0.1:${port}/${name}.git`,
     async commit(name, content, branch = 'main') {
       const bare = path.join(root, `${name}.git`);

@@ -19,6 +19,7 @@ import { createDeployEngine, type DeployEngine } from './deploys/deploy-engine';
 import { createBuildLogWriter, withBuildLogs } from './builds/build-log-writer';
 import { createQuotaGate } from './apps/quota-gate';
 import { envVarAad } from './secrets/env-vars';
+import { openBuildTaskSecrets } from './builds/build-task-secrets';
 import { LiveNodes } from './hub/live-nodes';
 import { createLivenessWriter, type LivenessWriter } from './hub/liveness-writer';
 import { createMetricsPruner } from './jobs/metrics-pruner';
@@ -141,6 +142,7 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
         openEnv: (appId, key, sealed) => secrets.open(sealed, envVarAad(appId, key)),
         routing: { appsDomain: config.appsDomain, secrets },
       },
+      openTask: (task) => openBuildTaskSecrets(task, secrets, (err, taskId) => logger.error({ err, taskId }, 'a build task credential cannot be opened; sent without it')),
       ...(opts.dispatchPollMs ? { pollMs: opts.dispatchPollMs } : {}),
     });
     const logStreams = createLogStreams({ db: database, logger: logger.child({ component: 'logs' }), sessions: hub });

@@ -40,6 +40,8 @@ export interface BuildResult {
   commitSha: string;
   buildpack: Buildpack;
   durationMs: number;
+  /** with a deploy key: the host keys known after the fetch, for the control plane to keep (trust on first use) */
+  knownHosts?: string;
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -83,10 +85,13 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
       await mkdir(deps.buildDir, { recursive: true, mode: 0o700 });
       workdir = path.join(deps.buildDir, `${spec.buildId.replace(/[^A-Za-z0-9._-]/g, '_')}-${randomBytes(4).toString('hex')}`);
       await mkdir(workdir, { mode: 0o700 });
-      const { commitSha } = await cloneCommit({
+      const { commitSha, knownHosts } = await cloneCommit({
         dir: path.join(workdir, 'src'),
         home: path.join(workdir, 'home'),
+        // Beside src/, never inside it: the build context is made from src/ only.
+        sshDir: path.join(workdir, 'ssh'),
         source,
+        auth: spec.source.auth,
         caFile: deps.gitCaFile,
         timeoutMs: Math.min(CLONE_TIMEOUT_MS, timeoutMs),
         signal,
@@ -155,7 +160,7 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
         log.line(`push: ${image}`);
       }
       log.line(`-----> done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      const result: BuildResult = { image, imageId: inspected.Id, commitSha, buildpack: plan.buildpack, durationMs: Date.now() - started };
+      const result: BuildResult = { image, imageId: inspected.Id, commitSha, buildpack: plan.buildpack, durationMs: Date.now() - started, ...(knownHosts !== undefined ? { knownHosts } : {}) };
       return result;
     } catch (e) {
       if (e instanceof BuildFailure) log.line(`-----> failed: ${e.code}`);

@@ -1,8 +1,9 @@
 import type { HealthCheck } from '@karvon/protocol';
 import type { AppSource } from './app-schemas';
+import type { GitCredentialColumns } from './git-credentials';
 
-/** An `apps` row as the domain code reads it. */
-export interface AppRow {
+/** An `apps` row as the domain code reads it (`source` never holds `auth`: credentials are in their own columns). */
+export interface AppRow extends GitCredentialColumns {
   id: string;
   project_id: string;
   owner_id: string;

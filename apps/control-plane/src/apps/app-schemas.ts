@@ -22,11 +22,44 @@ const gitUrl = z
   .regex(/^(?:https:\/\/[^\s@]+|ssh:\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/, 'an https://, ssh:// or user@host:path git URL');
 const branchName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$/, 'a branch name');
 
-export const appSource = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('image'), image: imageReference }),
-  z.strictObject({ type: z.literal('git'), url: gitUrl, branch: branchName.default('main') }),
-]);
+/** An https token for a private repository; sealed at rest, never returned (see git-credentials.ts). */
+export const gitTokenAuth = z.strictObject({
+  type: z.literal('token'),
+  username: z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/, '1–128 of A-Z a-z 0-9 . _ @ + -').optional(),
+  token: z.string().regex(/^[\x21-\x7e]{1,4096}$/, '1–4096 printable ASCII characters, no spaces'),
+});
+
+/**
+ * `auth`: a token (https only), `null` to remove the stored one; left out on PATCH it keeps the
+ * stored token while the URL stays the same. ssh URLs use the app's deploy key instead.
+ */
+const gitSource = z
+  .strictObject({ type: z.literal('git'), url: gitUrl, branch: branchName.default('main'), auth: gitTokenAuth.nullable().optional() })
+  .superRefine((s, ctx) => {
+    if (s.auth && !s.url.toLowerCase().startsWith('https://')) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: "a token is for https:// URLs; ssh URLs use the app's deploy key (GET /api/v1/apps/:id/deploy-key)" });
+    }
+  });
+
+export const appSource = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('image'), image: imageReference }), gitSource]);
 export type AppSource = z.infer<typeof appSource>;
+
+/** The source as the API shows it: a credential is only named, never returned. */
+export const appSourceView = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('image'), image: z.string() }),
+  z.object({
+    type: z.literal('git'),
+    url: z.string(),
+    branch: z.string(),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('token'), username: z.string() }).describe('a token is stored (it is never returned)'),
+        z.object({ type: z.literal('deploy-key'), fingerprint: z.string() }).describe("the app's ssh deploy key is used"),
+      ])
+      .optional(),
+  }),
+]);
+export type AppSourceView = z.infer<typeof appSourceView>;
 
 export const appPort = z.int().min(1).max(65535);
 /** Hard ceiling; the owner's tier and quotas may allow fewer. */

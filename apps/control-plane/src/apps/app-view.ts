@@ -1,6 +1,7 @@
-import type { AppSource } from './app-schemas';
+import type { AppSourceView } from './app-schemas';
 import type { AppRow } from './app-row';
 import { DEFAULT_HEALTH_CHECK } from './app-row';
+import { sourceView } from './git-credentials';
 import type { HealthCheck } from '@karvon/protocol';
 
 export interface AppView {
@@ -14,7 +15,7 @@ export interface AppView {
   replicas: number;
   port: number;
   healthCheck: HealthCheck;
-  source: AppSource;
+  source: AppSourceView;
   currentRelease: number | null;
   createdAt: string;
   updatedAt: string;
@@ -36,7 +37,7 @@ export function appView(row: AppRow & { current_release_number?: number | null }
     replicas: row.replicas,
     port: row.port,
     healthCheck: row.health_check ?? DEFAULT_HEALTH_CHECK,
-    source: row.source,
+    source: sourceView(row.source, row),
     currentRelease: row.current_release_number ?? null,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),

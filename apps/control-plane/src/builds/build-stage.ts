@@ -28,6 +28,8 @@ const FINAL_BUILD_CODES = new Set<DeployErrorCode>(['CLONE_FAILED', 'NO_BUILDPAC
 const buildResult = z.object({
   image: z.string().min(1).max(512),
   commitSha: z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/),
+  /** with the deploy key: the known_hosts the builder ended with (trust on first use) */
+  knownHosts: z.string().max(65_536).optional(),
 });
 
 const taskKey = (buildId: string) => `build:${buildId}`;
@@ -93,6 +95,8 @@ export async function advanceBuild(deps: { db: Db; planner: Planner }, d: Deploy
         const rel = await createRelease(trx, app.id, { image: parsed.data.image, commitSha: parsed.data.commitSha, config: pinned });
         await trx('builds').where({ id: build.id }).update({ status: 'succeeded', image: parsed.data.image, commit_sha: parsed.data.commitSha, finished_at: trx.fn.now() });
         await trx('deploys').where({ id: d.id }).update({ release_id: rel.id, commit_sha: parsed.data.commitSha, updated_at: trx.fn.now() });
+        // The host keys this build met are trusted from now on (shown by GET /apps/:id/deploy-key).
+        if (parsed.data.knownHosts) await trx('apps').where({ id: app.id }).update({ git_known_hosts: parsed.data.knownHosts });
         return rel;
       });
       d.release_id = release.id;

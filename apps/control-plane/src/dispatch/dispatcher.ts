@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Frame, FrameToControlPlane } from '@karvon/protocol';
+import type { Frame, FrameToControlPlane, Task } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { loadDesiredStates, type DesiredStateContext } from './desired-state';
 import { FlushQueue, type NodeWork } from './flush-queue';
@@ -46,7 +46,15 @@ const CLAIM_PER_NODE = 100;
  * is newer than what this session already got. A poll every `pollMs` re-checks every node held
  * here, so a lost NOTIFY costs latency, never work. Replies are written in batches (reply-writer.ts).
  */
-export function createDispatcher(deps: { db: Db; logger: Logger; sessions: SessionsHere; pollMs?: number; desiredState?: DesiredStateContext }): Dispatcher {
+export function createDispatcher(deps: {
+  db: Db;
+  logger: Logger;
+  sessions: SessionsHere;
+  pollMs?: number;
+  desiredState?: DesiredStateContext;
+  /** opens sealed values a task row keeps (a build's git credential) into the frame only */
+  openTask?: (task: Task) => Task;
+}): Dispatcher {
   const { db, logger, sessions } = deps;
   /** the newest desired-state generation sent to each node's session here */
   const sent = new Map<string, { session: number; generation: number }>();
@@ -102,7 +110,7 @@ export function createDispatcher(deps: { db: Db; logger: Logger; sessions: Sessi
       perNode.set(nodeId, (perNode.get(nodeId) ?? 0) + 1);
       // A task claimed for a session that has since ended (or a revoked node) is not sent: it stays
       // open for that old session, so the next session's flush claims and sends it again.
-      if (!revoked.has(nodeId)) sendTo(nodeId, sessionOf.get(nodeId)!, { type: 'task', payload: task });
+      if (!revoked.has(nodeId)) sendTo(nodeId, sessionOf.get(nodeId)!, { type: 'task', payload: deps.openTask ? deps.openTask(task) : task });
     }
     logger.debug({ nodes: here.length, states: wantState.length, tasks: claimResult.value.length }, 'dispatch batch');
     for (const [nodeId, n] of perNode) if (n >= CLAIM_PER_NODE) queue.add(nodeId, 'task');

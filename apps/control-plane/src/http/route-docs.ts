@@ -17,6 +17,7 @@ import { appRouteDocs } from './routes/apps';
 import { deployRouteDocs } from './routes/deploys';
 import { appRuntimeRouteDocs } from './routes/app-runtime';
 import { appWebhookRouteDocs } from './routes/app-webhook';
+import { deployKeyRouteDocs } from '../apps/deploy-key-routes';
 import { webhookRouteDocs } from './routes/webhooks';
 import { domainRouteDocs } from './routes/domains';
 import { billingRouteDocs } from './routes/billing';
@@ -50,6 +51,7 @@ export const routeDocs: readonly RouteDoc[] = [
   ...deployRouteDocs,
   ...appRuntimeRouteDocs,
   ...appWebhookRouteDocs,
+  ...deployKeyRouteDocs,
   ...domainRouteDocs,
   ...billingRouteDocs,
   ...notificationRouteDocs,

@@ -39,6 +39,24 @@ export const buildTaskSpecSchema = z.object({
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$/, 'a branch name')
       .optional(),
+    /**
+     * A private repository's credential: an https token, or the app's ssh deploy key with the host
+     * keys learned so far. Sealed at rest in the control plane's task row; opened only into the frame.
+     */
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({
+          type: z.literal('token'),
+          username: z.string().regex(/^[A-Za-z0-9._@+-]{1,128}$/, 'a git username'),
+          token: z.string().regex(/^[\x21-\x7e]{1,8192}$/, 'printable ASCII without spaces'),
+        }),
+        z.object({
+          type: z.literal('ssh-key'),
+          privateKey: z.string().min(1).max(16_384),
+          knownHosts: z.string().max(65_536),
+        }),
+      ])
+      .optional(),
   }),
   strategy: z.enum(['auto', 'dockerfile', 'buildpack']),
   /** From the runtime catalog; buildpack builds start from `baseImage`. */

@@ -2,11 +2,12 @@
 // `git init`, `git fetch --depth 1 origin <sha | refs/heads/branch>`, `git checkout --detach`.
 // Cloning the whole repository would fetch history and run the server's idea of HEAD; this asks
 // for one object and checks that git fetched what was asked for.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { BuildFailure } from '../build-failure';
 import type { CheckedGitSource } from './check-source';
+import { knownHostsLines, scrubSecrets, secretForms, tokenEnv, type GitAuth } from './git-credentials';
 import { redactGitUrl } from './git-url';
 import { gitConfig, gitEnv } from './git-hardening';
 
@@ -16,24 +17,37 @@ export interface CloneOptions {
   /** a private HOME for git (no user config is read) */
   home: string;
   source: CheckedGitSource;
+  /** the private repository's credential, if any */
+  auth?: GitAuth | undefined;
+  /** an empty private directory for the deploy key and known_hosts files (ssh) */
+  sshDir?: string | undefined;
   caFile?: string | undefined;
   timeoutMs: number;
   signal: AbortSignal;
   log(line: string): void;
 }
 
-export async function cloneCommit(opts: CloneOptions): Promise<{ commitSha: string }> {
+export interface CloneResult {
+  commitSha: string;
+  /** with the deploy key: the host keys ssh knows after the fetch (the given ones plus any it learned) */
+  knownHosts?: string;
+}
+
+export async function cloneCommit(opts: CloneOptions): Promise<CloneResult> {
   await mkdir(opts.dir, { recursive: true });
   await mkdir(opts.home, { recursive: true });
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
-  const { source } = opts;
-  const env = gitEnv(path.resolve(opts.home));
+  const { source, auth } = opts;
+  const secrets = secretForms(auth);
+  const ssh = auth?.type === 'ssh-key' && source.remote.transport === 'ssh' ? await writeSshFiles(opts.sshDir ?? path.join(path.dirname(path.resolve(opts.dir)), 'ssh'), auth) : undefined;
+  // The token travels in the git child's environment only (GIT_CONFIG_*), and only to https remotes.
+  const env = { ...gitEnv(path.resolve(opts.home)), ...(auth?.type === 'token' && source.remote.transport === 'https' ? tokenEnv(auth.username, auth.token) : {}) };
   const git: SimpleGit = simpleGit({
     baseDir: opts.dir,
     maxConcurrentProcesses: 1,
     abort: signal,
-    config: gitConfig({ caFile: opts.caFile, pin: source.pinnedAddress ? { host: source.remote.host, port: source.remote.port, address: source.pinnedAddress } : undefined }),
+    config: gitConfig({ caFile: opts.caFile, ssh, pin: source.pinnedAddress ? { host: source.remote.host, port: source.remote.port, address: source.pinnedAddress } : undefined }),
     // simple-git refuses these settings by default because they can run programs; here they are
     // our own constants that restrict git (see git-hardening.ts), never customer input.
     allowEnvironment: Object.keys(env),
@@ -44,6 +58,8 @@ export async function cloneCommit(opts: CloneOptions): Promise<{ commitSha: stri
       allowUnsafeTemplateDir: true,
       allowUnsafeCredentialHelper: true,
       allowUnsafeFsMonitor: true,
+      // GIT_CONFIG_COUNT carries the https token's header (git-credentials.ts): our own key, never customer config.
+      allowUnsafeConfigEnvCount: true,
     },
   }).env(env);
   const safeUrl = redactGitUrl(source.remote.url);
@@ -54,7 +70,7 @@ export async function cloneCommit(opts: CloneOptions): Promise<{ commitSha: stri
     } catch (e) {
       if (opts.signal.aborted) throw new BuildFailure('BUILD_CANCELLED', `the build was cancelled during ${what}`);
       if (timeout.aborted) throw new BuildFailure('CLONE_FAILED', `${what} did not finish within ${Math.round(opts.timeoutMs / 1000)} s: check that ${source.remote.host}:${source.remote.port} answers`);
-      throw new BuildFailure('CLONE_FAILED', `${what} failed: ${lastLines(redact((e as Error).message, source.remote.url, safeUrl))}`);
+      throw new BuildFailure('CLONE_FAILED', `${what} failed: ${lastLines(scrubSecrets(redact((e as Error).message, source.remote.url, safeUrl), secrets))}${authHint(auth, source.remote.transport)}`);
     }
   };
   opts.log(`clone: fetching ${source.commitSha ?? `branch ${source.branch ?? ''}`} from ${safeUrl}`);
@@ -67,7 +83,28 @@ export async function cloneCommit(opts: CloneOptions): Promise<{ commitSha: stri
   }
   await step('git checkout', ['checkout', '--quiet', '--detach', fetched]);
   opts.log(`clone: checked out ${fetched}`);
-  return { commitSha: fetched };
+  if (!ssh) return { commitSha: fetched };
+  return { commitSha: fetched, knownHosts: knownHostsLines(await readFile(ssh.knownHostsFile, 'utf8').catch(() => '')) };
+}
+
+/** The deploy key (0600) and the known host keys, in a private folder the build's workdir removal deletes. */
+async function writeSshFiles(dir: string, auth: Extract<GitAuth, { type: 'ssh-key' }>): Promise<{ identityFile: string; knownHostsFile: string }> {
+  const abs = path.resolve(dir);
+  await mkdir(abs, { recursive: true, mode: 0o700 });
+  const identityFile = path.join(abs, 'deploy_key');
+  const knownHostsFile = path.join(abs, 'known_hosts');
+  await writeFile(identityFile, auth.privateKey.endsWith('\n') ? auth.privateKey : `${auth.privateKey}\n`, { mode: 0o600, flag: 'wx' });
+  await writeFile(knownHostsFile, knownHostsLines(auth.knownHosts), { mode: 0o600, flag: 'wx' });
+  return { identityFile, knownHostsFile };
+}
+
+function authHint(auth: GitAuth | undefined, transport: 'https' | 'ssh'): string {
+  if (transport === 'ssh') {
+    return auth?.type === 'ssh-key'
+      ? '; check that the app\'s deploy key (GET /api/v1/apps/:id/deploy-key) is added to the repository with read access, and that the host key has not changed'
+      : '; the app has no deploy key yet: read it with GET /api/v1/apps/:id/deploy-key and add it to the repository';
+  }
+  return auth?.type === 'token' ? '; check that the app\'s git token is valid and can read the repository' : '';
 }
 
 function redact(text: string, url: string, safe: string): string {

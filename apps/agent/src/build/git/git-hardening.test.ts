@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitConfig, gitEnv } from './git-hardening';
+import { gitConfig, gitEnv, sshCommand } from './git-hardening';
 
 describe('gitConfig', () => {
   it('allows only https and ssh, runs no hooks, fetches no submodules, follows no redirects', () => {
@@ -17,6 +17,22 @@ describe('gitConfig', () => {
     ]);
     expect(gitConfig({ pin: { host: 'v6.example.com', port: 443, address: '2606:4700::1' } }).at(-1)).toBe('http.curloptResolve=v6.example.com:443:[2606:4700::1]');
     expect(gitConfig({ pin: { host: '140.82.112.3', port: 443, address: '140.82.112.3' } }).some((x) => x.startsWith('http.curloptResolve'))).toBe(false);
+  });
+});
+
+describe('sshCommand', () => {
+  it('with a deploy key: only that key, only the given known_hosts, no ssh config', () => {
+    const c = gitConfig({ ssh: { identityFile: '/b/x-1/ssh/deploy_key', knownHostsFile: '/b/x-1/ssh/known_hosts' } }).find((x) => x.startsWith('core.sshCommand='));
+    expect(c).toBe(
+      'core.sshCommand=ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=20 -F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o UserKnownHostsFile=/b/x-1/ssh/known_hosts -o GlobalKnownHostsFile=/dev/null -i /b/x-1/ssh/deploy_key',
+    );
+    expect(sshCommand()).toBe('ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=20');
+  });
+
+  it('refuses a path a shell would read as more than a path', () => {
+    for (const bad of ['relative/key', '/b/key; rm -rf /', '/b/$(id)', '/b/k ey']) {
+      expect(() => sshCommand({ identityFile: bad, knownHostsFile: '/b/kh' })).toThrow(/unsafe path/);
+    }
   });
 });
 

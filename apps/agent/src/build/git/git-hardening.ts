@@ -8,6 +8,20 @@ export interface GitHardeningOptions {
   caFile?: string | undefined;
   /** For https: connect to this address for host:port (the one that passed the host check). */
   pin?: { host: string; port: number; address: string } | undefined;
+  /** For ssh with the app's deploy key: the key file and the known_hosts file (both in the build's workdir). */
+  ssh?: { identityFile: string; knownHostsFile: string } | undefined;
+}
+
+// core.sshCommand is run by a shell: only paths the agent made itself go in, and only these characters.
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/** The ssh command git runs: batch mode (never a prompt), a connect timeout, host keys trusted on first use. */
+export function sshCommand(ssh?: GitHardeningOptions['ssh']): string {
+  const base = 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=20';
+  if (!ssh) return base;
+  for (const p of [ssh.identityFile, ssh.knownHostsFile]) if (!SAFE_PATH.test(p)) throw new Error(`unsafe path for core.sshCommand: ${JSON.stringify(p)}`);
+  // -F /dev/null: no system or user ssh config (no hashed known_hosts, no other identities or proxies).
+  return `${base} -F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o UserKnownHostsFile=${ssh.knownHostsFile} -o GlobalKnownHostsFile=/dev/null -i ${ssh.identityFile}`;
 }
 
 /** `-c key=value` pairs, in order. */
@@ -26,7 +40,7 @@ export function gitConfig(opts: GitHardeningOptions = {}): string[] {
     // A public host must not be able to redirect the fetch to a private one.
     'http.followRedirects=false',
     // ssh never prompts and never hangs on an unknown host key question.
-    'core.sshCommand=ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=20',
+    `core.sshCommand=${sshCommand(opts.ssh)}`,
     'core.symlinks=true',
     'core.fsmonitor=false',
     'advice.detachedHead=false',

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { healthCheckSchema } from '@karvon/protocol';
 import { loadOwned } from '../../access/load-owned';
-import { appSource, createAppBody, idParams, patchAppBody, resourceId, scaleBody } from '../../apps/app-schemas';
+import { appSourceView, createAppBody, idParams, patchAppBody, resourceId, scaleBody } from '../../apps/app-schemas';
 import type { AppRow } from '../../apps/app-row';
 import { appView } from '../../apps/app-view';
 import { createApp, listApps, loadAppView, patchApp, requireActivePlan } from '../../apps/apps';
@@ -11,6 +11,7 @@ import type { QuotaGate } from '../../apps/quota-gate';
 import { startAppDeletion } from '../../deploys/app-deletion';
 import { assertFunds } from '../../billing/funds-guard';
 import { DomainError } from '../../domain/errors';
+import type { SecretBox } from '../../secrets/secret-box';
 import { listOf, type RouteDoc } from '../openapi';
 import { pageQuery } from '../pagination';
 import { requirePrincipal } from '../principal';
@@ -27,7 +28,7 @@ export const appSchema = z.object({
   replicas: z.int(),
   port: z.int(),
   healthCheck: healthCheckSchema,
-  source: appSource,
+  source: appSourceView,
   currentRelease: z.int().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -36,6 +37,7 @@ const listQuery = pageQuery.extend({ projectId: resourceId.optional() });
 
 export interface AppRouteDeps extends AppOperationDeps {
   appsDomain: string;
+  secrets: SecretBox;
   quotas: QuotaGate;
 }
 
@@ -51,7 +53,7 @@ export function appRoutes(deps: AppRouteDeps): Router {
     const plan = await requireActivePlan(db, body.planId);
     await deps.quotas.check(p.userId, { apps: 1, replicas: body.replicas, cpuMillicores: plan.cpuMillicores * body.replicas, memoryMb: plan.memoryMb * body.replicas });
     await assertFunds(db, p.userId);
-    const app = await createApp(db, p, body, deps.appsDomain);
+    const app = await createApp(db, deps.secrets, p, body, deps.appsDomain);
     res.locals.audit = { action: 'app.create', target: `app:${app.id}` };
     res.status(201).json(app);
   });
@@ -74,7 +76,7 @@ export function appRoutes(deps: AppRouteDeps): Router {
         memoryMb: (next.memoryMb - (current?.memoryMb ?? 0)) * app.replicas,
       });
     }
-    res.json(await patchApp(db, app, body, deps.appsDomain));
+    res.json(await patchApp(db, deps.secrets, app, body, deps.appsDomain));
   });
   r.delete('/apps/:id', async (req, res) => {
     const app = await owned(req);
