@@ -66,6 +66,8 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   const dataRoot = engine?.dataRoot ?? '/';
   const desired = createDesiredStateStore(cmd.stateDir);
   await desired.load();
+  // Set once the connection exists (it is created below, after the runtime it reports on).
+  let reportSoon = (): void => undefined;
   const runtime = createRuntime({
     docker,
     nodeId: identity.nodeId,
@@ -75,6 +77,8 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     healthDeadlineMs: cmd.healthDeadlineMs,
     drainMs: cmd.drainMs,
     logger: log,
+    // Routes, rollouts and deploy results wait for the control plane to hear of a change.
+    onStatusChange: () => reportSoon(),
   });
   await runtime.load();
   if (cmd.tenantFirewall) {
@@ -133,6 +137,7 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     onTaskCancel: (taskId) => runner.cancel(taskId),
     onSessionEnd: () => logStreamer.stopAll('session-lost'),
   });
+  reportSoon = () => connection.reportSoon();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'stopping');

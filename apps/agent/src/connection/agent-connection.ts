@@ -15,6 +15,7 @@ import {
 } from '@karvon/protocol';
 import { backoffDelay } from './backoff';
 import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
+import { createEarlyReport } from './early-report';
 import { createHeldFrames } from './held-frames';
 
 export interface ConnectionDeps {
@@ -42,6 +43,10 @@ export interface ConnectionDeps {
 /** Why the connection loop ended for good: it never ends on a lost connection. */
 export type ConnectionEnd = 'stopped' | 'revoked' | 'incompatible';
 
+/** Changes within this make one early heartbeat; early heartbeats are at least the gap apart. */
+const EARLY_REPORT_DELAY_MS = 100;
+const EARLY_REPORT_MIN_GAP_MS = 1_000;
+
 type SessionEnd = { kind: 'retry'; welcomed: boolean } | { kind: 'final'; end: ConnectionEnd };
 
 /**
@@ -58,6 +63,8 @@ export function createAgentConnection(deps: ConnectionDeps) {
   let sessionGeneration: number | undefined;
   let applying: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
+  // The live session's early heartbeat (reportSoon), while one is welcomed.
+  let requestReport: (() => void) | undefined;
   // Build log lines sent between sessions: delivered after the next welcome instead of lost.
   const held = createHeldFrames();
 
@@ -108,6 +115,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
         const ms = Math.max(1_000, (Date.parse(expiresAt) - Date.now()) * 0.75);
         refresh = setTimeout(() => send({ type: 'token-refresh-request', payload: {} }), ms);
       };
+      const early = createEarlyReport({ delayMs: EARLY_REPORT_DELAY_MS, minGapMs: EARLY_REPORT_MIN_GAP_MS, beat: () => void beat() });
       const beat = async () => {
         // A control plane that stopped answering pings and frames is treated as gone.
         if (Date.now() - lastHeard > intervalMs * 3 + 5_000) {
@@ -124,6 +132,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
             type: 'heartbeat',
             payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage, allocations },
           });
+          early.sent();
         } catch (err) {
           log.warn({ err }, 'heartbeat failed');
         }
@@ -159,6 +168,7 @@ export function createAgentConnection(deps: ConnectionDeps) {
             for (const f of held.take()) send(f);
             void beat();
             heartbeat = setInterval(() => void beat(), intervalMs);
+            requestReport = () => early.request();
             scheduleRefresh(auth.expiresAt);
             return;
           case 'desired-state': {
@@ -216,6 +226,8 @@ export function createAgentConnection(deps: ConnectionDeps) {
       ws.on('close', (code, reason) => {
         if (heartbeat) clearInterval(heartbeat);
         if (refresh) clearTimeout(refresh);
+        early.cancel();
+        requestReport = undefined;
         current = undefined;
         sessionGeneration = undefined;
         if (welcomed) deps.onSessionEnd?.();
@@ -247,6 +259,10 @@ export function createAgentConnection(deps: ConnectionDeps) {
     send(frame: Frame): void {
       if (current?.readyState === WebSocket.OPEN && sessionGeneration !== undefined) current.send(encodeFrame(frame));
       else held.hold(frame);
+    },
+    /** an allocation's state or upstream changed: a heartbeat soon rather than at the interval */
+    reportSoon(): void {
+      requestReport?.();
     },
     /** bytes queued on the live socket and not yet written (0 without one) */
     bufferedAmount(): number {

@@ -15,6 +15,7 @@ import { observeContainers, observeNetworks } from './observe';
 import type { Observation } from './observation';
 import { plan, type PlanSettings } from './plan';
 import { createPortAllocator, type PortRange } from './port-allocator';
+import { createStatusChangeDetector } from './status-change';
 
 export interface RuntimeOptions {
   docker: Docker;
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   /** pass interval once everything is settled */
   idleIntervalMs?: number;
   now?: () => number;
+  /** after a pass whose allocation states or upstreams differ from the previous pass's */
+  onStatusChange?: () => void;
 }
 
 /** States that need no quick follow-up pass (an unhealthy app is probed at its own interval). */
@@ -57,6 +60,7 @@ export function createRuntime(opts: RuntimeOptions) {
   let observation: Observation = EMPTY;
   let passes = 0;
   let busy = true;
+  const statusChanged = createStatusChangeDetector();
   let current: Promise<Action[]> = Promise.resolve([]);
   let loop: Promise<void> | undefined;
   let stopped = false;
@@ -92,6 +96,7 @@ export function createRuntime(opts: RuntimeOptions) {
     }
     const statuses = statusesWith(new Map());
     busy = actions.length > 0 || volatile.draining.size > 0 || statuses.some((s) => !SETTLED.has(s.state));
+    if (statusChanged(statuses)) opts.onStatusChange?.();
     return actions;
   }
 
