@@ -11,6 +11,8 @@ import { NodesPage, NodePage } from './pages/admin-nodes';
 import { CatalogPage } from './pages/admin-catalog';
 import { CapacityPage } from './pages/admin-capacity';
 import { AdminBillingPage } from './pages/admin-billing';
+import { CustomersPage } from './pages/admin-customers';
+import { AuditPage } from './pages/admin-audit';
 import './styles.css';
 
 function Nav({ user, path }: { user: User; path: string }) {
@@ -40,7 +42,9 @@ function Nav({ user, path }: { user: User; path: string }) {
               {item('/admin/nodes', 'Nodes')}
               {item('/admin/capacity', 'Capacity')}
               {item('/admin/catalog', 'Catalog')}
+              {item('/admin/customers', 'Customers')}
               {item('/admin/billing', 'Credit')}
+              {item('/admin/audit', 'Audit log')}
             </>
           ) : null}
         </ul>
@@ -75,6 +79,8 @@ function Routes({ path }: { path: string }) {
   if (match('/admin/capacity', path)) return <CapacityPage />;
   if (match('/admin/catalog', path)) return <CatalogPage />;
   if (match('/admin/billing', path)) return <AdminBillingPage />;
+  if (match('/admin/customers', path)) return <CustomersPage />;
+  if (match('/admin/audit', path)) return <AuditPage />;
   return (
     <section>
       <h1>Not found</h1>

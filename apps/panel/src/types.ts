@@ -191,3 +191,25 @@ export interface Usage {
   total: number;
   currency: string;
 }
+
+/** GET /admin/users (not in API.md: the customers page's list) */
+export interface AdminUser {
+  id: string;
+  email: string;
+  role: 'admin' | 'customer';
+  tier: string;
+  createdAt: string;
+  balance: number;
+  currency: string;
+}
+
+/** GET /admin/audit */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: { type: 'user' | 'api-token' | 'node' | 'system' | 'anonymous'; id: string | null; email: string | null };
+  action: string;
+  target: string | null;
+  ip: string | null;
+  status: number | null;
+}

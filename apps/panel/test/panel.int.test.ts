@@ -260,4 +260,88 @@ describe('web panel in Chromium', () => {
     await shot('billing');
     expect(problems).toEqual([]);
   });
+
+  it('an admin finds a customer with their balance on Customers, credits them from there, and reads the Audit log (markup as text)', async () => {
+    // An email the API accepts with markup-ish characters (a quote and a plus); markup itself is
+    // not a valid email, so it reaches the audit log through a refused sign-in instead.
+    const quoted = `o'brien+${process.pid}.${Date.now()}@example.test`;
+    const registered = await cp.api.register(quoted, PASSWORD);
+    expect(registered.status).toBe(201);
+    const userId = registered.body.user.id;
+    const adminApi = await cp.adminClient();
+    // Enough admin calls that the sign-up is off the audit log's first page (50 rows).
+    for (let i = 0; i < 55; i++) expect((await adminApi.patch(`/api/v1/admin/users/${userId}`, { tier: 'free' })).status).toBe(200);
+    await creditWallet(cp.api, adminApi, userId, 250_000);
+    const markup = '<img src=x id="xss-audit">@example.test';
+    expect((await cp.api.login(markup, 'wrong-password-123')).status).toBe(401);
+    const formatted = (minor: number) =>
+      page.evaluate<string>(`(() => { const f = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'UZS' }); return f.format(${minor} / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2)); })()`);
+
+    page = await newPage();
+    await signIn(TEST_ADMIN.email, TEST_ADMIN.password);
+    await page.getByRole('link', { name: 'Customers', exact: true }).click();
+    await page.getByRole('heading', { name: 'Customers' }).waitFor();
+    // LIKE wildcards are searched for literally
+    await page.getByLabel('Email contains').fill('_brien+');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No user’s email contains that.').waitFor();
+    await page.getByLabel('Email contains').fill(`O'BRIEN+${process.pid}`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    const row = page.locator(`tr[data-user="${userId}"]`);
+    await row.waitFor();
+    expect(await page.locator('tr[data-user]').count()).toBe(1);
+    expect(await row.locator('td').first().textContent()).toContain(quoted);
+    expect(await row.getByTestId('user-balance').textContent()).toBe(await formatted(250_000));
+    await shot('admin-customers');
+
+    // "Credit" opens the credit form for this customer
+    await row.getByRole('link', { name: `Credit wallet of ${quoted}`, exact: true }).click();
+    await page.getByRole('heading', { name: 'Credit a wallet' }).waitFor();
+    expect(await page.getByLabel('User id').inputValue()).toBe(userId);
+    await page.getByLabel('Amount (minor units)').fill('1000');
+    await page.getByRole('button', { name: 'Credit', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Credited' }).waitFor();
+    await page.getByRole('link', { name: 'Customers', exact: true }).click();
+    await page.getByLabel('Email contains').fill(quoted);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await eventually(async () => expect(await page.locator(`tr[data-user="${userId}"]`).getByTestId('user-balance').textContent()).toBe(await formatted(251_000)), 15_000);
+
+    // The audit log, newest first: the credit just made on top, the refused sign-in's markup as text
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const audit = page.getByRole('table', { name: 'Audit log' });
+    const auditRow = (action: string, target: string) => audit.locator('tbody tr').filter({ has: page.getByRole('cell', { name: action, exact: true }) }).filter({ has: page.getByRole('cell', { name: target, exact: true }) });
+    await auditRow('wallet.credit', `user:${userId}`).first().waitFor();
+    expect(await auditRow('wallet.credit', `user:${userId}`).count()).toBe(2);
+    expect(await auditRow('wallet.credit', `user:${userId}`).first().locator('td').nth(1).textContent()).toContain(TEST_ADMIN.email);
+    const refused = auditRow('auth.login', `email:${markup}`);
+    await refused.waitFor();
+    // newest first: the credit made on the page, then the refused sign-in, then the API credit
+    const rows = await audit.locator('tbody tr').allTextContents();
+    const firstIndex = (text: string) => rows.findIndex((r) => r.includes(text));
+    expect(firstIndex('wallet.credit')).toBeLessThan(firstIndex(`email:${markup}`));
+    expect(rows.findLastIndex((r) => r.includes('wallet.credit'))).toBeGreaterThan(firstIndex(`email:${markup}`));
+    expect(await refused.locator('td').nth(4).textContent()).toBe('401');
+    expect(await page.locator('#xss-audit').count()).toBe(0);
+    expect(await page.locator('tbody img').count()).toBe(0);
+    // the sign-up is on the second page
+    const signUp = auditRow('auth.register', `user:${userId}`);
+    expect(await signUp.count()).toBe(0);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await signUp.waitFor();
+    expect(await signUp.locator('td').nth(1).textContent()).toContain(quoted);
+    expect(await auditRow('user.update', `user:${userId}`).count()).toBe(55);
+    await shot('admin-audit');
+
+    // A filter the API refuses is shown under its field; a good one narrows the table
+    await page.getByLabel('Action starts with').fill('auth.%');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('.field', { has: page.getByLabel('Action starts with') }).locator('.field-error').waitFor();
+    await page.getByLabel('Action starts with').fill('auth.register');
+    await page.getByLabel('Actor').fill(quoted);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await eventually(async () => expect(await audit.locator('tbody tr').count()).toBe(1), 15_000);
+    await signUp.waitFor();
+    expect(problems).toEqual([]);
+  });
 });

@@ -37,6 +37,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { domainRoutes, type DomainRouteDeps } from './routes/domains';
 import { billingRoutes } from './routes/billing';
 import { adminBillingRoutes } from './routes/admin-billing';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { notificationRoutes } from './routes/notifications';
 import type { Billing } from '../billing/billing';
 import { panelRoutes } from './panel';
@@ -114,6 +115,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use(billingRoutes({ db: deps.db, billing: deps.billing }));
   api.use(notificationRoutes({ db: deps.db }));
   api.use(adminBillingRoutes({ billing: deps.billing }));
+  api.use(adminAuditRoutes({ db: deps.db }));
   api.use(adminNodeRoutes({ db: deps.db, publicUrl: deps.publicUrl, sockets: deps.nodeSockets }));
   app.use('/api/v1', api);
   // Git push hooks: outside /api/v1, so their bodies reach the signature check raw (not JSON-parsed).

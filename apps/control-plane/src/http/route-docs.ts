@@ -22,6 +22,7 @@ import { webhookRouteDocs } from './routes/webhooks';
 import { domainRouteDocs } from './routes/domains';
 import { billingRouteDocs } from './routes/billing';
 import { adminBillingRouteDocs } from './routes/admin-billing';
+import { adminAuditRouteDocs } from './routes/admin-audit';
 import { notificationRouteDocs } from './routes/notifications';
 
 /** The API's version in the document; bump with contract changes. */
@@ -56,6 +57,7 @@ export const routeDocs: readonly RouteDoc[] = [
   ...billingRouteDocs,
   ...notificationRouteDocs,
   ...adminBillingRouteDocs,
+  ...adminAuditRouteDocs,
   ...webhookRouteDocs,
   ...adminNodeRouteDocs,
   ...agentAuthRouteDocs,

@@ -5,7 +5,8 @@ import { ErrorBox, Field, fieldError, money, useAction } from '../ui';
 
 /** Credit a customer's wallet by hand (money received outside Karvon). */
 export function AdminBillingPage() {
-  const [userId, setUserId] = useState('');
+  // The customers page links here with `?user=<id>`.
+  const [userId, setUserId] = useState(() => new URLSearchParams(location.search).get('user') ?? '');
   const [amount, setAmount] = useState('');
   const [note, setNote] = useState('');
   // One key per filled-in form: a double submit does not credit twice.
