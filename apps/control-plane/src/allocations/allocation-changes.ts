@@ -19,10 +19,17 @@ async function lockNodesOf(trx: Trx, allocationIds: readonly string[]): Promise<
  * Retires live allocations (already retired ones are skipped, so a repeat changes nothing). A
  * retired replica also leaves the routes every node of its region serves, so the whole region's
  * nodes get a new generation (their rows locked up front, in id order).
+ *
+ * A replica is retired whole: a move in flight (a live allocation that `replaces` one retired
+ * here, and any replacement of that one) goes with it. Before, the replacement outlived its
+ * original and then stood on its own as an extra replica nothing owned (soak, issue 12: 5 healthy
+ * of 2). Only the move itself — an original its healthy replacement took over from — passes
+ * `keepReplacements`.
  */
-export async function retireAllocations(db: Db | Trx, allocationIds: readonly string[]): Promise<number> {
-  if (allocationIds.length === 0) return 0;
+export async function retireAllocations(db: Db | Trx, ids: readonly string[], opts: { keepReplacements?: boolean } = {}): Promise<number> {
+  if (ids.length === 0) return 0;
   const run = async (trx: Trx) => {
+    const allocationIds = opts.keepReplacements ? ids : await withLiveReplacements(trx, ids);
     const region = await trx.raw<{ rows: Array<{ id: string }> }>(
       `select id from nodes where revoked_at is null and region_id in (
          select n.region_id from nodes n join allocations a on a.node_id = n.id where a.id = any(?))
@@ -57,6 +64,22 @@ export async function retireAllocations(db: Db | Trx, allocationIds: readonly st
     return res.rows.reduce((sum, r) => sum + r.n, 0);
   };
   return inTransaction(db, run);
+}
+
+/**
+ * The live ones of ids plus every live allocation that replaces one of them, transitively. Only
+ * from live ones: the replacement of an already retired original is the replica now.
+ */
+async function withLiveReplacements(trx: Trx, ids: readonly string[]): Promise<string[]> {
+  const res = await trx.raw<{ rows: Array<{ id: string }> }>(
+    `with recursive chain(id) as (
+       select id from allocations where id = any(?) and stopped_at is null
+       union
+       select a.id from allocations a join chain c on a.replaces = c.id where a.stopped_at is null)
+     select id from chain`,
+    [[...ids]],
+  );
+  return res.rows.map((r) => r.id);
 }
 
 /** Stops (containers kept) or starts an app's live allocations through desired state. */

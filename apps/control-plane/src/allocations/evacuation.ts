@@ -58,7 +58,9 @@ export async function evacuate(deps: { db: Db; planner: Planner; logger: Logger 
   for (const action of actions) {
     try {
       if (action.kind === 'retire') {
-        await retireAllocations(db, [action.allocationId]);
+        // The move's own step keeps the replacement that took over; every other retirement
+        // (a failed or called-off replacement, a stopped app's replica) takes its moves along.
+        await retireAllocations(db, [action.allocationId], { keepReplacements: action.why === 'replaced' });
         logger.info({ allocationId: action.allocationId, why: action.why }, 'allocation retired by a move');
         continue;
       }

@@ -55,11 +55,18 @@ async function converge(deps: AppOperationDeps, app: AppRow, replicas: number): 
 }
 
 export async function scaleApp(deps: AppOperationDeps, app: AppRow, replicas: number): Promise<void> {
-  if (app.desired_status === 'running' && !(await hasActiveDeploy(deps.db, app.id))) {
-    // Place first: when it fails the stored count stays what it was.
-    await converge(deps, app, replicas);
-  }
+  // The count is stored before placing: the deploy engine retires live replicas beyond an app's
+  // count (deploys/surplus-trim.ts) and would take replicas placed ahead of it for surplus. When
+  // placing fails the old count is put back, unless another scale changed it meanwhile.
   await deps.db('apps').where({ id: app.id }).update({ replicas, updated_at: new Date() });
+  if (app.desired_status === 'running' && !(await hasActiveDeploy(deps.db, app.id))) {
+    try {
+      await converge(deps, app, replicas);
+    } catch (e) {
+      await deps.db('apps').where({ id: app.id, replicas }).update({ replicas: app.replicas, updated_at: new Date() });
+      throw e;
+    }
+  }
   deps.wakeDeploys();
 }
 

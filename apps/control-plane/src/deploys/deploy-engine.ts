@@ -17,6 +17,7 @@ import { decideRollout, type DeployErrorCode, type RolloutAllocation } from './r
 import { finishAppDeletion } from './app-deletion';
 import { releaseSpec } from './release-spec';
 import { evacuate } from '../allocations/evacuation';
+import { trimSurplusReplicas } from './surplus-trim';
 
 export interface DeployEngine {
   start(): void;
@@ -47,10 +48,15 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
   let again = false;
   let stopped = false;
 
-  async function finish(d: DeployRow, status: 'succeeded' | 'failed' | 'cancelled', error?: { code: DeployErrorCode; message: string; details?: unknown }, trx: Db = db): Promise<void> {
+  /**
+   * Ends the deploy unless something else ended it first (a newer deploy cancelled it while
+   * queued, the app's deletion cancelled it): false then, and the caller changes nothing else.
+   */
+  async function finish(d: DeployRow, status: 'succeeded' | 'failed' | 'cancelled', error?: { code: DeployErrorCode; message: string; details?: unknown }, trx: Db = db): Promise<boolean> {
     const now = new Date();
-    await trx('deploys')
+    const changed = await trx('deploys')
       .where({ id: d.id })
+      .whereIn('status', ACTIVE_DEPLOY_STATUSES)
       .update({
         status,
         error: error ? JSON.stringify(error) : null,
@@ -58,7 +64,9 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
         finished_at: now,
         updated_at: now,
       });
+    if (changed === 0) return false;
     logger.info({ deployId: d.id, appId: d.app_id, status, code: error?.code }, 'deploy finished');
+    return true;
   }
 
   async function liveAllocations(appId: string): Promise<Array<RolloutAllocation & { deployId: string | null }>> {
@@ -79,7 +87,8 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
     if (!app || app.deleted_at || app.status === 'deleting') {
       if (d.build_id) await cancelBuild(db, d.build_id);
       await retireAllocations(db, mine.map((a) => a.id));
-      return finish(d, 'cancelled', { code: 'APP_DELETED', message: 'the app was deleted' });
+      await finish(d, 'cancelled', { code: 'APP_DELETED', message: 'the app was deleted' });
+      return;
     }
     // Compared in SQL: a JS Date keeps milliseconds, the column microseconds.
     const newer = await db('deploys')
@@ -91,7 +100,8 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
     if (newer) {
       if (d.build_id) await cancelBuild(db, d.build_id);
       await retireAllocations(db, mine.map((a) => a.id));
-      return finish(d, 'cancelled', { code: 'SUPERSEDED', message: 'a newer deploy of this app took over' });
+      await finish(d, 'cancelled', { code: 'SUPERSEDED', message: 'a newer deploy of this app took over' });
+      return;
     }
     let release = d.release_id ? await getRelease(db, d.release_id) : undefined;
     if (!release) {
@@ -99,7 +109,8 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
       if (built.kind === 'wait') return;
       if (built.kind === 'failed') {
         await db('apps').where({ id: app.id }).update({ status: app.current_release_id ? 'running' : 'failed', updated_at: new Date() });
-        return finish(d, 'failed', { code: built.code, message: built.message, ...(built.details ? { details: built.details } : {}) });
+        await finish(d, 'failed', { code: built.code, message: built.message, ...(built.details ? { details: built.details } : {}) });
+        return;
       }
       release = built.release;
     }
@@ -109,7 +120,13 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
       d.phases = advancePhases(d.phases, 'releasing', now);
       d.status = 'releasing';
       d.deadline_at = deadline;
-      await db('deploys').where({ id: d.id }).update({ status: 'releasing', phases: JSON.stringify(d.phases), deadline_at: deadline, updated_at: now });
+      // Conditional: createDeploy cancels a queued deploy without its lease, and a step that went on
+      // to place replicas for it anyway resurrected a cancelled deploy.
+      const moved = await db('deploys')
+        .where({ id: d.id })
+        .whereIn('status', ['queued', 'building'])
+        .update({ status: 'releasing', phases: JSON.stringify(d.phases), deadline_at: deadline, updated_at: now });
+      if (moved === 0) return;
       if (app.desired_status !== 'running') await db('apps').where({ id: app.id }).update({ desired_status: 'running', updated_at: now });
     }
     const step = decideRollout({
@@ -140,24 +157,29 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
         if (!placed.ok) {
           await retireAllocations(db, mine.map((a) => a.id));
           await db('apps').where({ id: app.id }).update({ status: app.current_release_id ? 'running' : 'failed', updated_at: new Date() });
-          return finish(d, 'failed', { code: 'NO_CAPACITY', message: placed.failure.message, details: { reasons: placed.failure.reasons } });
+          await finish(d, 'failed', { code: 'NO_CAPACITY', message: placed.failure.message, details: { reasons: placed.failure.reasons } });
+          return;
         }
         return;
       }
       case 'succeed':
         await db.transaction(async (trx) => {
+          // App row, deploy row, then nodes: the order createDeploy and startAppDeletion lock in.
+          // Ended first: a deletion that cancelled the deploy meanwhile must not see it succeed.
+          await trx('apps').where({ id: app.id }).forUpdate().first('id');
+          if (!(await finish(d, 'succeeded', undefined, trx))) return;
           await retireAllocations(trx, step.retire);
           await trx('apps').where({ id: app.id }).update({ current_release_id: release.id, current_deploy_id: d.id, status: 'running', updated_at: new Date() });
           // A first release gives the app its routes on every node of the region.
           if (!app.current_release_id) await bumpRegionNodes(trx, app.region_id);
-          await finish(d, 'succeeded', undefined, trx);
         });
         return;
       case 'fail':
         await db.transaction(async (trx) => {
+          await trx('apps').where({ id: app.id }).forUpdate().first('id');
+          if (!(await finish(d, 'failed', { code: step.code, message: step.message }, trx))) return;
           await retireAllocations(trx, step.retire);
           await trx('apps').where({ id: app.id }).update({ status: app.current_release_id ? 'running' : 'failed', updated_at: new Date() });
-          await finish(d, 'failed', { code: step.code, message: step.message }, trx);
         });
         return;
     }
@@ -199,6 +221,13 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
       await evacuate({ db, planner: deps.planner, logger });
     } catch (e) {
       logger.error({ err: e }, 'moving allocations off leaving nodes failed; retried on the next pass');
+    }
+    try {
+      // Last: whatever history left an app that settled with replicas beyond its count or of an
+      // older release (issue 12), they are retired here.
+      await trimSurplusReplicas({ db, logger });
+    } catch (e) {
+      logger.error({ err: e }, 'trimming surplus replicas failed; retried on the next pass');
     }
     const deleting = (await db('apps').where({ status: 'deleting' }).whereNull('deleted_at').pluck('id')) as string[];
     for (const appId of deleting) {
