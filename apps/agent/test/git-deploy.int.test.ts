@@ -114,8 +114,9 @@ await describeDocker('git push to a running app', () => {
     admin = await cp.adminClient();
     await ensureCatalog(admin, REGION);
     await ensureCatalog(admin, REGISTRY_REGION);
-    // No admin API sets a region's registry yet: the operator's row, set directly.
-    await cp.db('regions').where({ id: REGISTRY_REGION }).update({ registry_url: registry.addr });
+    // The operator points the region at its registry (PATCH /admin/regions/:id {registryUrl}).
+    const setRegistry = await admin.patch(`/api/v1/admin/regions/${REGISTRY_REGION}`, { registryUrl: registry.addr });
+    expect(setRegistry.status, JSON.stringify(setRegistry.body)).toBe(200);
     agents.push(
       ...(await Promise.all([
         startAgent(cp, admin, git, docker, REGION, 'solo'),

@@ -204,6 +204,46 @@ describe('runtimes', () => {
   });
 });
 
+describe('regions', () => {
+  interface RegionBody {
+    id: string;
+    name: string;
+    registryUrl?: string | null;
+  }
+
+  it('admin creates a region with a registry, changes and removes it; customers see id and name only', async () => {
+    const created = await admin.post<RegionBody>('/api/v1/admin/regions', { id: 'reg-1', name: 'Registry 1', registryUrl: '127.0.0.1:5000' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toEqual({ id: 'reg-1', name: 'Registry 1', registryUrl: '127.0.0.1:5000' });
+    const moved = await admin.patch<RegionBody>('/api/v1/admin/regions/reg-1', { registryUrl: 'registry.example.com:5000/karvon' });
+    expect(moved.body).toEqual({ id: 'reg-1', name: 'Registry 1', registryUrl: 'registry.example.com:5000/karvon' });
+    // what builds read (builds/build-stage.ts)
+    expect((await cp.db('regions').where({ id: 'reg-1' }).first<{ registry_url: string }>('registry_url'))?.registry_url).toBe('registry.example.com:5000/karvon');
+    const renamed = await admin.patch<RegionBody>('/api/v1/admin/regions/reg-1', { name: 'Renamed' });
+    expect(renamed.body).toEqual({ id: 'reg-1', name: 'Renamed', registryUrl: 'registry.example.com:5000/karvon' });
+    const removed = await admin.patch<RegionBody>('/api/v1/admin/regions/reg-1', { registryUrl: null });
+    expect(removed.body).toEqual({ id: 'reg-1', name: 'Renamed', registryUrl: null });
+    const listed = await customer.get<{ items: RegionBody[] }>('/api/v1/regions');
+    expect(listed.body.items.find((r) => r.id === 'reg-1')).toEqual({ id: 'reg-1', name: 'Renamed' });
+  });
+
+  it('refuses a bad registry with 400 naming the field, storing nothing', async () => {
+    for (const registryUrl of ['https://registry.example.com', 'registry', 'registry.example.com/x:latest', 'reg istry.example.com', 'registry.example.com:70000', 42]) {
+      const res = await admin.post('/api/v1/admin/regions', { id: 'reg-bad', name: 'Bad', registryUrl });
+      expect(res.status, JSON.stringify(registryUrl)).toBe(400);
+      expect(fields(res.body)).toContain('registryUrl');
+      const patched = await admin.patch('/api/v1/admin/regions/reg-1', { registryUrl });
+      expect(patched.status).toBe(400);
+      expect(fields(patched.body)).toContain('registryUrl');
+    }
+    expect(await cp.db('regions').where({ id: 'reg-bad' }).first()).toBeUndefined();
+    expect((await cp.db('regions').where({ id: 'reg-1' }).first<{ registry_url: string | null }>('registry_url'))?.registry_url).toBeNull();
+    expect((await admin.patch('/api/v1/admin/regions/reg-1', {})).status).toBe(400);
+    expect((await admin.patch('/api/v1/admin/regions/nope-1', { registryUrl: '127.0.0.1:5000' })).status).toBe(404);
+    expect((await customer.patch('/api/v1/admin/regions/reg-1', { registryUrl: '127.0.0.1:5000' })).status).toBe(403);
+  });
+});
+
 describe('openapi.json', () => {
   it('is served without a token, as OpenAPI 3.1 covering the catalog', async () => {
     const res = await cp.api.get<{ openapi: string; paths: Record<string, unknown> }>('/api/v1/openapi.json');

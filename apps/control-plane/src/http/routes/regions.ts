@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connect';
-import { createRegion, deleteRegion, listRegions, renameRegion } from '../../catalog/regions';
+import { createRegion, deleteRegion, listRegions, updateRegion } from '../../catalog/regions';
+import { registryUrlProblem } from '../../catalog/registry-url';
 import { listOf, type RouteDoc } from '../openapi';
 import { requireAdmin, requirePrincipal } from '../principal';
 import { parseInput } from '../validate';
@@ -9,8 +10,17 @@ import { parseInput } from '../validate';
 /** Region ids are DNS labels: they appear in system hostnames (`<app>.<region>.<apps domain>`). */
 export const regionId = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, 'a DNS label: a-z, 0-9 and -, 2–32 characters');
 const regionName = z.string().trim().min(1).max(100);
-const createBody = z.strictObject({ id: regionId, name: regionName });
-const patchBody = z.strictObject({ name: regionName });
+const registryUrl = z
+  .string()
+  .max(255)
+  .superRefine((v, ctx) => {
+    const problem = registryUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const createBody = z.strictObject({ id: regionId, name: regionName, registryUrl: registryUrl.optional() });
+const patchBody = z
+  .strictObject({ name: regionName.optional(), registryUrl: registryUrl.nullable().optional() })
+  .refine((b) => b.name !== undefined || b.registryUrl !== undefined, { message: 'name or registryUrl: nothing to change' });
 const params = z.object({ id: regionId });
 
 export function regionRoutes(deps: { db: Db }): Router {
@@ -30,7 +40,7 @@ export function regionRoutes(deps: { db: Db }): Router {
     const { id } = parseInput(params, req.params, 'params');
     const body = parseInput(patchBody, req.body);
     res.locals.audit = { action: 'region.update', target: `region:${id}` };
-    res.json(await renameRegion(deps.db, id, body.name));
+    res.json(await updateRegion(deps.db, id, body));
   });
   r.delete('/admin/regions/:id', async (req, res) => {
     requireAdmin(req);
@@ -43,6 +53,7 @@ export function regionRoutes(deps: { db: Db }): Router {
 }
 
 const regionView = z.object({ id: z.string(), name: z.string() });
+const adminRegionView = regionView.extend({ registryUrl: z.string().nullable() });
 
 export const regionRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/regions', summary: 'Regions apps can run in', auth: 'user', responses: { 200: { description: 'regions', schema: listOf(regionView) } } },
@@ -52,16 +63,16 @@ export const regionRouteDocs: RouteDoc[] = [
     summary: 'Create a region',
     auth: 'admin',
     body: createBody,
-    responses: { 201: { description: 'created', schema: regionView }, 409: { description: 'id taken (CONFLICT)' } },
+    responses: { 201: { description: 'created', schema: adminRegionView }, 409: { description: 'id taken (CONFLICT)' } },
   },
   {
     method: 'patch',
     path: '/admin/regions/:id',
-    summary: 'Rename a region',
+    summary: "Rename a region or set its image registry (null removes it: builds then run on the node that runs the app)",
     auth: 'admin',
     params,
     body: patchBody,
-    responses: { 200: { description: 'renamed', schema: regionView } },
+    responses: { 200: { description: 'updated', schema: adminRegionView } },
   },
   {
     method: 'delete',
