@@ -1,57 +1,22 @@
 // Pieces of the git-deploy end-to-end test (git-deploy.int.test.ts): real agent processes that
 // build from the loopback git server, a loopback `docker-registry`, and signed generic pushes.
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { ApiClient } from '../../../test/api-client';
-import { registrationToken } from '../../../test/agents';
 import type { TestControlPlane } from '../../../test/control-plane';
 import { freePort } from '../../../test/free-port';
 import type { TestGitServer } from '../../../test/git/git-server';
-import { nodeBin, startProcess, waitForHttp, type RunningProcess } from '../../../test/processes';
-import { removeNodeObjects, testPortRange } from './runtime-fixtures';
+import { startProcess, waitForHttp } from '../../../test/processes';
+import { startRealAgent, type RealAgent } from './real-agent';
 
-const bin = nodeBin('apps/agent/bin/karvon-agent.js');
-
-export interface TestAgent {
-  nodeId: string;
-  proc: RunningProcess;
-  stop(): Promise<void>;
-}
+export type TestAgent = RealAgent;
 
 /** Registers a node (with the token's labels) and runs its agent, trusting and allowing the git server. */
-export async function startAgent(cp: TestControlPlane, admin: ApiClient, git: TestGitServer, docker: Docker, region: string, name: string, labels: string[] = []): Promise<TestAgent> {
-  const stateDir = await mkdtemp(path.join(tmpdir(), `karvon-gitdeploy-${name}-`));
-  const token = await registrationToken(admin, region, labels.length > 0 ? { labels } : {});
-  const reg = startProcess(bin.file, [...bin.args, 'register', '--control-plane', cp.url, '--token', token, '--state-dir', stateDir, '--name', name], {});
-  const code = await reg.exited;
-  if (code !== 0) throw new Error(`register ${name}: ${code}\n${reg.output()}`);
-  const nodeId = (JSON.parse(await readFile(path.join(stateDir, 'node.json'), 'utf8')) as { nodeId: string }).nodeId;
-  const range = testPortRange();
-  const proc = startProcess(bin.file, [...bin.args, 'run', '--state-dir', stateDir], {
-    KARVON_LOG_LEVEL: 'info',
-    KARVON_ADVERTISE_ADDR: '127.0.0.1',
-    KARVON_PORT_RANGE: `${range.min}-${range.max}`,
-    KARVON_DRAIN_SECONDS: '0',
-    KARVON_GIT_ALLOWED_HOSTS: git.hostPort,
-    KARVON_GIT_CA_FILE: git.caFile,
-  });
-  return {
-    nodeId,
-    proc,
-    async stop() {
-      proc.kill('SIGKILL');
-      await proc.exited;
-      await removeNodeObjects(docker, nodeId);
-      // Built images carry their builder's node label; pulled copies are the same images.
-      for (const img of await docker.listImages({ filters: { label: [`karvon.node=${nodeId}`] } })) {
-        await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
-      }
-      await rm(stateDir, { recursive: true, force: true });
-    },
-  };
+export function startAgent(cp: Pick<TestControlPlane, 'url'>, admin: ApiClient, git: TestGitServer, docker: Docker, region: string, name: string, labels: string[] = []): Promise<TestAgent> {
+  return startRealAgent({ controlPlaneUrl: cp.url, admin, docker, region, name, labels, env: { KARVON_GIT_ALLOWED_HOSTS: git.hostPort, KARVON_GIT_CA_FILE: git.caFile } });
 }
 
 export interface TestRegistry {

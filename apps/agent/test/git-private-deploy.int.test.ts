@@ -81,7 +81,7 @@ await describeDocker('deploys from private repositories', () => {
     git = await startGitServer({ basicAuth: { username: USER, password: TOKEN } });
     sshd = await startSshGitServer(git.reposDir);
     sha = await git.commit('private-site', { fromDir: path.join(fixturesDir, 'static-site'), files: { 'index.html': '<h1>served from a private repository</h1>\n' } });
-    cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_ROLLOUT_TIMEOUT_SECONDS: '120', KARVON_MUTATIONS_PER_MINUTE: '10000', KARVON_MUTATION_BURST: '10000' });
+    cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_ROLLOUT_TIMEOUT_SECONDS: '120', KARVON_DEGRADED_PERCENT: '100', KARVON_MUTATIONS_PER_MINUTE: '10000', KARVON_MUTATION_BURST: '10000' });
     admin = await cp.adminClient();
     await ensureCatalog(admin, REGION);
     // The agent may reach both loopback servers (https and ssh).

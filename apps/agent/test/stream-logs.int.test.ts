@@ -1,24 +1,18 @@
 // Runtime logs end to end: a real control plane, a real agent process and a real container.
 // Tail + follow, a stream without follow that ends with its task, a slow consumer that bounds what
 // the agent sends (its window of un-credited chunks), and an abort that stops the agent's reading.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { LOG_STREAM_WINDOW_CHUNKS } from '@karvon/protocol';
-import { registrationToken } from '../../../test/agents';
 import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
 import { ensureBaseImages } from '../../../test/docker/base-images';
 import { describeDocker, dockerForTests } from '../../../test/docker/engine';
 import { eventually } from '../../../test/eventually';
 import { createAppFixture } from '../../../test/fixtures';
-import { nodeBin, startProcess, type RunningProcess } from '../../../test/processes';
 import type { LogLine } from '../../control-plane/src/logs/log-streams';
-import { removeNodeObjects, testPortRange } from './runtime-fixtures';
+import { startRealAgent, type RealAgent } from './real-agent';
 
 const REGION = 'logs-1';
-const bin = nodeBin('apps/agent/bin/karvon-agent.js');
 // 300 numbered lines at once, one line on stderr, then a tick every 50 ms, for ever.
 const SCRIPT = [
   'httpd -p 8080 -h /tmp',
@@ -32,16 +26,14 @@ interface StreamResult { ended: string; chunks: number; lines: number; maxInFlig
 await describeDocker('runtime log streaming', () => {
   let docker: Docker;
   let cp: TestControlPlane;
-  let stateDir: string;
   let nodeId = '';
   let allocationId = '';
-  let agent: RunningProcess;
-  const range = testPortRange();
+  let agent: RealAgent;
 
   /** the agent's own account of a finished stream, from its log */
   const agentStreamEnd = async (taskId: string): Promise<StreamResult> => {
-    await agent.waitForOutput(new RegExp(`"taskId":"${taskId}".*log stream ended`), 15_000);
-    const line = agent.output().split('\n').find((l) => l.includes(`"taskId":"${taskId}"`) && l.includes('log stream ended'))!;
+    await agent.proc.waitForOutput(new RegExp(`"taskId":"${taskId}".*log stream ended`), 15_000);
+    const line = agent.proc.output().split('\n').find((l) => l.includes(`"taskId":"${taskId}"`) && l.includes('log stream ended'))!;
     return JSON.parse(line) as StreamResult;
   };
   const lastStreamTask = () => cp.db('tasks').where({ kind: 'stream-logs', node_id: nodeId }).orderBy('created_at', 'desc').first<{ id: string; state: string; result: unknown }>();
@@ -50,20 +42,15 @@ await describeDocker('runtime log streaming', () => {
     docker = await dockerForTests();
     await ensureBaseImages(docker);
     cp = await startTestControlPlane({ KARVON_HEARTBEAT_SECONDS: '1', KARVON_NODE_GRACE_SECONDS: '30', KARVON_DEGRADED_PERCENT: '100' });
-    const admin = await cp.adminClient();
-    stateDir = await mkdtemp(path.join(tmpdir(), 'karvon-logs-'));
-    const token = await registrationToken(admin, REGION);
-    const reg = startProcess(bin.file, [...bin.args, 'register', '--control-plane', cp.url, '--token', token, '--state-dir', stateDir, '--name', 'logs'], {});
-    expect(await reg.exited, reg.output()).toBe(0);
-    nodeId = (JSON.parse(await readFile(path.join(stateDir, 'node.json'), 'utf8')) as { nodeId: string }).nodeId;
-    agent = startProcess(bin.file, [...bin.args, 'run', '--state-dir', stateDir], {
-      KARVON_LOG_LEVEL: 'info',
-      KARVON_ADVERTISE_ADDR: '127.0.0.1',
-      KARVON_PORT_RANGE: `${range.min}-${range.max}`,
-      KARVON_DRAIN_SECONDS: '0',
-      KARVON_HEALTH_DEADLINE_SECONDS: '600',
-      KARVON_TENANT_FIREWALL: 'false',
+    agent = await startRealAgent({
+      controlPlaneUrl: cp.url,
+      admin: await cp.adminClient(),
+      docker,
+      region: REGION,
+      name: 'logs',
+      env: { KARVON_HEALTH_DEADLINE_SECONDS: '600', KARVON_TENANT_FIREWALL: 'false' },
     });
+    nodeId = agent.nodeId;
     await eventually(() => expect(cp.hub.sessionGeneration(nodeId)).toBeDefined(), 15_000);
     const app = await createAppFixture(cp.db, REGION);
     const placed = await cp.planner.placeReplicas({
@@ -76,20 +63,17 @@ await describeDocker('runtime log streaming', () => {
     });
     if (!placed.ok) throw new Error('placement failed');
     allocationId = placed.allocations[0]!.id;
-    await agent.waitForOutput(/allocation healthy/, 30_000);
+    await agent.proc.waitForOutput(/allocation healthy/, 30_000);
   });
 
   // Each stream needs the node's session in this process (a reconnect in between is waited for).
   beforeEach(async () => {
-    await eventually(() => expect(cp.hub.sessionGeneration(nodeId), agent.output().slice(-3000)).toBeDefined(), 15_000);
+    await eventually(() => expect(cp.hub.sessionGeneration(nodeId), agent.proc.output().slice(-3000)).toBeDefined(), 15_000);
   });
 
   afterAll(async () => {
-    agent?.kill('SIGKILL');
-    await agent?.exited;
-    if (docker && nodeId) await removeNodeObjects(docker, nodeId);
+    await agent?.stop();
     await cp?.stop();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
   it('streams the tail and then follows new lines, in order, until the consumer stops', async () => {
