@@ -4,7 +4,7 @@ import type { ObservedContainer, HealthResult } from './observation';
 import { probe, type ProbeTarget } from './health-probe';
 
 /** Until first healthy a container is probed often, so traffic switches soon after it listens. */
-const STARTING_INTERVAL_MS = 500;
+const STARTING_INTERVAL_MS = 250;
 const DEFAULT_INTERVAL_MS = 10_000;
 const CONCURRENCY = 16;
 

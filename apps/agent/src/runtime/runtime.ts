@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   retryMs?: number;
   /** pass interval while something is starting, draining or waiting to restart */
   busyIntervalMs?: number;
+  /** pass interval while a started container waits for its first healthy probe */
+  startingIntervalMs?: number;
   /** pass interval once everything is settled */
   idleIntervalMs?: number;
   now?: () => number;
@@ -54,12 +56,16 @@ export function createRuntime(opts: RuntimeOptions) {
   const health = createHealthMonitor(opts.advertiseAddr);
   const stats = createStatsCollector(opts.docker);
   const busyMs = opts.busyIntervalMs ?? 1_000;
+  // A new replica is routed (and a rollout moves on) only once a probe finds it healthy: probe it
+  // often until then, instead of a second after it started listening.
+  const startingMs = Math.min(busyMs, opts.startingIntervalMs ?? 250);
   const idleMs = opts.idleIntervalMs ?? 10_000;
 
   let desired: readonly DesiredAllocation[] | undefined;
   let observation: Observation = EMPTY;
   let passes = 0;
   let busy = true;
+  let starting = false;
   const statusChanged = createStatusChangeDetector();
   let current: Promise<Action[]> = Promise.resolve([]);
   let loop: Promise<void> | undefined;
@@ -96,6 +102,7 @@ export function createRuntime(opts: RuntimeOptions) {
     }
     const statuses = statusesWith(new Map());
     busy = actions.length > 0 || volatile.draining.size > 0 || statuses.some((s) => !SETTLED.has(s.state));
+    starting = statuses.some((s) => s.state === 'starting' && s.containerId !== undefined);
     if (statusChanged(statuses)) opts.onStatusChange?.();
     return actions;
   }
@@ -143,11 +150,12 @@ export function createRuntime(opts: RuntimeOptions) {
           } catch (e) {
             // The engine is down or refusing: retry at the idle pace rather than spin and spam.
             busy = false;
+            starting = false;
             log.warn({ err: (e as Error).message }, 'reconcile pass failed');
           }
           if (stopped) break;
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, busy ? busyMs : idleMs);
+            const t = setTimeout(resolve, starting ? startingMs : busy ? busyMs : idleMs);
             wake = () => {
               clearTimeout(t);
               resolve();
