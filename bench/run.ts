@@ -8,6 +8,7 @@ const registry: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import('./hub'),
   () => import('./dispatch'),
   () => import('./api'),
+  () => import('./deploy-overhead'),
 ];
 
 async function main(): Promise<void> {
