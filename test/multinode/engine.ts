@@ -7,6 +7,7 @@
 //   NOT `--bridge=none`: a dockerd started with it deletes the host's `docker0` (moby removes the
 //   default bridge interface when the bridge is disabled), which breaks the main engine and every
 //   other test that runs a container. The agent creates its per-tenant bridges itself (`kv-…`).
+//   A RESTART with an address pool deletes docker0 too: start() puts it back (restoreHostDefaultBridge).
 // - `--iptables=false --ip-masq=false`: several dockerd rewriting the same DOCKER / DOCKER-ISOLATION
 //   chains fight; without iptables a published port is served by docker-proxy (the userland proxy)
 //   on the host address, which is all the agent's health probes and the tests need.
@@ -132,6 +133,7 @@ export async function createEngine(index: number, dir: string): Promise<TestEngi
       if (engine.running) return;
       out = '';
       await ensureBridge(bridge, pool);
+      const hostBridge = await hostDefaultBridge();
       const c = spawn('dockerd', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
       child = c;
       live.add(c);
@@ -148,7 +150,10 @@ export async function createEngine(index: number, dir: string): Promise<TestEngi
       for (;;) {
         if (!engine.running) throw new Error(`dockerd ${index} exited at start:\n${out.slice(-3000)}`);
         const ok = await docker.ping().then(() => true, () => false);
-        if (ok) return;
+        if (ok) {
+          await restoreHostDefaultBridge(hostBridge);
+          return;
+        }
         if (Date.now() - started > 60_000) throw new Error(`dockerd ${index} does not answer on ${socket}:\n${out.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -164,6 +169,27 @@ export async function createEngine(index: number, dir: string): Promise<TestEngi
     log: () => out.slice(-3000),
   };
   return engine;
+}
+
+/** The host engine's `docker0` and its IPv4 address (`172.17.0.1/16`), when there is one. */
+async function hostDefaultBridge(): Promise<string | undefined> {
+  const { stdout } = await execFile('ip', ['-4', '-o', 'addr', 'show', 'dev', 'docker0']).catch(() => ({ stdout: '' }));
+  return /\binet (\S+)/.exec(stdout)?.[1];
+}
+
+/**
+ * A dockerd RESTARTED with --default-address-pool deletes the host's `docker0`: moby clears the
+ * stale "bridge" network of its own store and then removes the interface named docker0 whatever
+ * its --bridge (daemon_unix.go, `removeDefaultBridgeInterface` under "Clear stale bridge
+ * network"). The host engine keeps its network but loses the link, and every container it starts
+ * on the default bridge fails. Put the link back as it was: same name, same address.
+ */
+async function restoreHostDefaultBridge(address: string | undefined): Promise<void> {
+  if (!address || (await hostDefaultBridge()) !== undefined) return;
+  await execFile('ip', ['link', 'add', 'name', 'docker0', 'type', 'bridge']).catch(() => undefined);
+  await execFile('ip', ['addr', 'add', address, 'dev', 'docker0']).catch(() => undefined);
+  await execFile('ip', ['link', 'set', 'docker0', 'up']);
+  console.warn(`[multinode] a restarted dockerd removed the host's docker0; put back with ${address}`);
 }
 
 /** The engine's own default bridge, 10.x.255.1/24 inside its pool (idempotent). */
