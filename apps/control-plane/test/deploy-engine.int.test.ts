@@ -8,15 +8,9 @@ import { startTestControlPlane, type TestControlPlane } from '../../../test/cont
 import { CUSTOMER_PASSWORD, ensureCatalog, registerCustomer, type Customer } from '../../../test/customers';
 import { eventually } from '../../../test/eventually';
 import { createNodeFixture } from '../../../test/fixtures';
+import { deployHelpers } from './deploy-helpers';
 
 const REGION = 'deng-1';
-
-interface Deploy {
-  id: string;
-  status: string;
-  releaseNumber?: number;
-  error?: { code: string; message: string };
-}
 
 let cp: TestControlPlane;
 let admin: ApiClient;
@@ -26,32 +20,8 @@ let projectId: string;
 const liveAllocations = (deployId: string) => cp.db('allocations').where({ deploy_id: deployId }).whereNull('stopped_at').select('id', 'node_id');
 const report = (deployId: string, actual_status: string, status_message: string | null = null) =>
   cp.db('allocations').where({ deploy_id: deployId }).whereNull('stopped_at').update({ actual_status, status_message, reported_at: cp.db.fn.now() });
-const deployOf = async (id: string) => (await customer.api.get<Deploy>(`/api/v1/deploys/${id}`)).body;
-const finished = (id: string) =>
-  eventually(async () => {
-    const d = await deployOf(id);
-    expect(['succeeded', 'failed', 'cancelled']).toContain(d.status);
-    return d;
-  }, 20_000);
-
-async function newApp(replicas = 2): Promise<string> {
-  const res = await customer.api.post<{ id: string }>('/api/v1/apps', {
-    projectId,
-    name: `e${Math.random().toString(36).slice(2, 9)}`,
-    region: REGION,
-    planId: 'small',
-    source: { type: 'image', image: 'busybox:latest' },
-    replicas,
-  });
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
-
-async function deploy(appId: string): Promise<Deploy> {
-  const res = await customer.api.post<Deploy>(`/api/v1/apps/${appId}/deploys`, {});
-  expect(res.status).toBe(202);
-  return res.body;
-}
+const { deployOf, finished, deploy, newApp: newAppIn } = deployHelpers(() => ({ api: customer.api, projectId }));
+const newApp = (replicas = 2) => newAppIn(REGION, replicas, 'e');
 
 beforeAll(async () => {
   cp = await startTestControlPlane({ KARVON_MUTATIONS_PER_MINUTE: '10000', KARVON_MUTATION_BURST: '10000' });

@@ -9,15 +9,12 @@ import { startTestControlPlane, type TestControlPlane } from '../../../test/cont
 import { ensureCatalog, registerCustomer, type Customer } from '../../../test/customers';
 import { eventually } from '../../../test/eventually';
 import { createNodeFixture } from '../../../test/fixtures';
+import { deployHelpers, type DeployBody } from './deploy-helpers';
 import { commitPlacements } from '../src/planner/commit-placements';
 import { retireAllocations } from '../src/allocations/allocation-changes';
 import type { AllocationSpec } from '../src/planner/allocation-spec';
 
-interface Deploy {
-  id: string;
-  status: string;
-  error?: { code: string };
-}
+type Deploy = DeployBody;
 interface Live {
   id: string;
   node_id: string;
@@ -39,13 +36,8 @@ const liveOfDeploy = (deployId: string) => cp.db('allocations').where({ deploy_i
 const report = (ids: readonly string[], actual_status: string, status_message: string | null = null) =>
   cp.db('allocations').whereIn('id', ids).update({ actual_status, status_message, reported_at: cp.db.fn.now() });
 const setLiveness = (nodeId: string, liveness: 'online' | 'offline') => cp.db('nodes').where({ id: nodeId }).update({ liveness, last_heartbeat_at: cp.db.fn.now() });
-const deployOf = async (id: string) => (await customer.api.get<Deploy>(`/api/v1/deploys/${id}`)).body;
-const finished = (id: string) =>
-  eventually(async () => {
-    const d = await deployOf(id);
-    expect(['succeeded', 'failed', 'cancelled']).toContain(d.status);
-    return d;
-  }, 20_000);
+const { finished, deploy, newApp: newAppIn } = deployHelpers(() => ({ api: customer.api, projectId }));
+const newApp = (regionName: string, replicas: number) => newAppIn(regionName, replicas, 'c');
 
 /** A region of its own (moves are region-wide) with three nodes. */
 async function region(): Promise<{ region: string; nodes: string[] }> {
@@ -54,25 +46,6 @@ async function region(): Promise<{ region: string; nodes: string[] }> {
   const nodes: string[] = [];
   for (let i = 0; i < 3; i++) nodes.push(await createNodeFixture(cp.db, name, { cpuMillicores: 4000, memoryMb: 8192, diskMb: 100_000 }));
   return { region: name, nodes };
-}
-
-async function newApp(regionName: string, replicas: number): Promise<string> {
-  const res = await customer.api.post<{ id: string }>('/api/v1/apps', {
-    projectId,
-    name: `c${Math.random().toString(36).slice(2, 9)}`,
-    region: regionName,
-    planId: 'small',
-    source: { type: 'image', image: 'busybox:latest' },
-    replicas,
-  });
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
-
-async function deploy(appId: string): Promise<Deploy> {
-  const res = await customer.api.post<Deploy>(`/api/v1/apps/${appId}/deploys`, {});
-  expect(res.status).toBe(202);
-  return res.body;
 }
 
 /** Deploys and reports every replica healthy: the app serves that deploy's release. */
