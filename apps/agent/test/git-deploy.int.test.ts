@@ -104,7 +104,9 @@ await describeDocker('git push to a running app', () => {
     await ensureBaseImages(docker);
     [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
     cp = await startTestControlPlane({
-      KARVON_HEARTBEAT_SECONDS: '1',
+      // Suspect after 2 × 2 + 1 s of silence: a loaded CI machine must not make the runner look
+      // gone when the second replica is placed (state changes are reported at once anyway).
+      KARVON_HEARTBEAT_SECONDS: '2',
       KARVON_NODE_GRACE_SECONDS: '30',
       KARVON_ROLLOUT_TIMEOUT_SECONDS: '120',
       KARVON_DEGRADED_PERCENT: '100',
@@ -209,7 +211,8 @@ await describeDocker('git push to a running app', () => {
     await docker.getImage(release.image).remove({ force: true, noprune: true });
     expect((await api().post(`/api/v1/apps/${app.id}/scale`, { replicas: 2 })).status).toBe(202);
     const list = await serving(app.id, 2, 'built on one node, run on another');
-    expect(new Set(list.map((i) => i.nodeId))).toEqual(new Set([builder!.nodeId, runner!.nodeId]));
+    const nodes = await cp.db('nodes').whereIn('id', [builder!.nodeId, runner!.nodeId]).select('id', 'liveness', 'admin_status');
+    expect(new Set(list.map((i) => i.nodeId)), JSON.stringify({ list, nodes })).toEqual(new Set([builder!.nodeId, runner!.nodeId]));
     await docker.getImage(release.image).inspect(); // pulled back from the registry
   }, 180_000);
 });
