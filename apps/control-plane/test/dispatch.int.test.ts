@@ -66,16 +66,20 @@ interface ControlPlaneLike {
   statements: string[];
 }
 
-/** A dispatcher on its own pool and its own LISTEN connection; the poll is off unless asked for. */
-function startControlPlaneLike(pollMs = 3_600_000): ControlPlaneLike {
+/**
+ * A dispatcher on its own pool and its own LISTEN connection; the poll is off unless asked for.
+ * `listen: false` leaves out the LISTEN connection: only the test's own wake() starts a flush.
+ */
+function startControlPlaneLike(pollMs = 3_600_000, opts: { listen?: boolean } = {}): ControlPlaneLike {
   const own = connectDatabase(database.url);
   const statements: string[] = [];
   own.on('query', (q: { sql: string }) => statements.push(q.sql.replace(/\s+/g, ' ').trim()));
   const sockets = new FakeSockets();
   const dispatcher = createDispatcher({ db: own, logger, sessions: sockets, pollMs });
-  const wakeups: NodeWakeups = listenForNodeWork({ url: database.url, logger, onWake: (ids, kind) => dispatcher.wake(ids, kind) });
+  const wakeups: NodeWakeups | undefined =
+    opts.listen === false ? undefined : listenForNodeWork({ url: database.url, logger, onWake: (ids, kind) => dispatcher.wake(ids, kind) });
   cleanups.push(async () => {
-    await wakeups.stop();
+    await wakeups?.stop();
     await dispatcher.stop();
     await own.destroy();
   });
@@ -180,7 +184,9 @@ describe('batched dispatch', () => {
   });
 
   it('does not send a claimed task to a session that ended meanwhile; the next session gets it', async () => {
-    const cp = startControlPlaneLike();
+    // No LISTEN: the enqueue's NOTIFY must not start a flush (which could claim and send to
+    // session 1 before the test replaces it); the one flush is the wake below.
+    const cp = startControlPlaneLike(3_600_000, { listen: false });
     const [node] = await nodes(1);
     cp.sockets.held.set(node!, 1);
     const { id } = await enqueueTask(db, noop(node!));
