@@ -1,15 +1,9 @@
 import type { Frame } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { capacityFromFacts } from '../nodes/capacity';
+import { createRequestBatcher } from './request-batcher';
 
 type Hello = Extract<Frame, { type: 'hello' }>['payload'];
-
-interface Pending {
-  nodeId: string;
-  hello: Hello;
-  resolve(generation: number): void;
-  reject(err: Error): void;
-}
 
 /** Admissions per statement; a reconnecting fleet fills batches, a lone agent goes alone at once. */
 const MAX_BATCH = 500;
@@ -26,35 +20,12 @@ const MAX_IN_FLIGHT = 2;
  * still get distinct generations (the later one wins, as before).
  */
 export function createAdmissions(db: Db) {
-  let queue: Pending[] = [];
-  let inFlight = 0;
-
-  function pump(): void {
-    while (inFlight < MAX_IN_FLIGHT && queue.length > 0) {
-      const batch: Pending[] = [];
-      const later: Pending[] = [];
-      const ids = new Set<string>();
-      for (const p of queue) {
-        if (batch.length < MAX_BATCH && !ids.has(p.nodeId)) {
-          ids.add(p.nodeId);
-          batch.push(p);
-        } else later.push(p);
-      }
-      queue = later;
-      inFlight += 1;
-      run(batch)
-        .catch((err: unknown) => {
-          const e = err instanceof Error ? err : new Error(String(err));
-          for (const p of batch) p.reject(e);
-        })
-        .finally(() => {
-          inFlight -= 1;
-          pump();
-        });
-    }
+  interface Admission {
+    nodeId: string;
+    hello: Hello;
   }
 
-  async function run(batch: Pending[]): Promise<void> {
+  async function run(batch: readonly Admission[]): Promise<Array<number | Error>> {
     const rows = batch.map((p) => {
       const capacity = capacityFromFacts(p.hello.facts);
       return {
@@ -80,20 +51,13 @@ export function createAdmissions(db: Db) {
       );
       return new Map(res.rows.map((r) => [r.id, Number(r.session_generation)]));
     });
-    for (const p of batch) {
-      const generation = generations.get(p.nodeId);
-      if (generation === undefined) p.reject(new Error('node revoked during admission'));
-      else p.resolve(generation);
-    }
+    return batch.map((p) => generations.get(p.nodeId) ?? new Error('node revoked during admission'));
   }
 
+  // A node at most once per batch: two racing sessions of one node get distinct generations.
+  const admit = createRequestBatcher<Admission, number>({ maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, key: (a) => a.nodeId, run });
   return {
     /** persists the admission (new session generation, liveness, facts, capacity); resolves with the generation */
-    admit(nodeId: string, hello: Hello): Promise<number> {
-      return new Promise<number>((resolve, reject) => {
-        queue.push({ nodeId, hello, resolve, reject });
-        pump();
-      });
-    },
+    admit: (nodeId: string, hello: Hello): Promise<number> => admit({ nodeId, hello }),
   };
 }
