@@ -8,7 +8,17 @@ export interface Project {
 }
 
 export type AppStatus = 'created' | 'deploying' | 'running' | 'failed' | 'stopped' | 'deleting' | 'deleted';
-export type AppSource = { type: 'image'; image: string } | { type: 'git'; url: string; branch?: string };
+/** How a private repository is reached; the API names a stored credential, never shows it. */
+export type GitAuth = { type: 'token'; username: string } | { type: 'deploy-key'; fingerprint: string };
+export type AppSource = { type: 'image'; image: string } | { type: 'git'; url: string; branch?: string; auth?: GitAuth };
+
+/** GET /apps/:id/deploy-key: the public half only. */
+export interface DeployKey {
+  publicKey: string;
+  fingerprint: string;
+  createdAt: string;
+  knownHosts: string[];
+}
 
 export interface App {
   id: string;

@@ -4,6 +4,7 @@ import { AnsiLine } from '../ansi';
 import { TimeChart, toSeconds } from '../chart';
 import { Link, navigate } from '../router';
 import { DEPLOY_ENDED, type App, type AppMetrics, type Deploy, type Domain, type EnvVar, type Instance, type Release, type Webhook } from '../types';
+import { SourcePanel } from './app-source';
 import { ago, ConfirmButton, CopyButton, ErrorBox, Field, fieldError, formatTime, Loading, mb, Status, useAction, useLoad } from '../ui';
 
 const TABS = [
@@ -14,6 +15,7 @@ const TABS = [
   ['logs', 'Logs'],
   ['metrics', 'Metrics'],
   ['domains', 'Domains'],
+  ['source', 'Source'],
   ['webhook', 'Webhook'],
 ] as const;
 
@@ -43,7 +45,7 @@ export function AppPage({ id, tab }: { id: string; tab: string }) {
       </div>
       <ErrorBox error={deploy.error} />
       <nav className="tabs" aria-label="App sections">
-        {TABS.map(([key, label]) => (
+        {TABS.filter(([key]) => key !== 'source' || a.source.type === 'git').map(([key, label]) => (
           <Link key={key} to={key === 'overview' ? base : `${base}/${key}`} aria-current={tab === key ? 'page' : undefined}>
             {label}
           </Link>
@@ -56,6 +58,7 @@ export function AppPage({ id, tab }: { id: string; tab: string }) {
       {tab === 'logs' ? <RuntimeLogs appId={id} /> : null}
       {tab === 'metrics' ? <Metrics appId={id} /> : null}
       {tab === 'domains' ? <Domains appId={id} /> : null}
+      {tab === 'source' ? <SourcePanel app={a} onChange={app.reload} /> : null}
       {tab === 'webhook' ? <WebhookPanel appId={id} /> : null}
     </section>
   );

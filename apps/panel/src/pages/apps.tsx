@@ -72,6 +72,14 @@ export function planLabel(p: Plan): string {
   return `${p.name} — ${cpu(p.cpuMillicores)}, ${mb(p.memoryMb)} RAM, ${money(p.hourlyPrice, p.currency)}/h`;
 }
 
+const isHttpsUrl = (url: string) => url.trim().toLowerCase().startsWith('https://');
+
+/** The create body's git source; a token only for https URLs (ssh ones use the app's deploy key). */
+function gitSourceBody(url: string, branch: string, token: string, username: string) {
+  const auth = token && isHttpsUrl(url) ? { auth: { type: 'token', token, ...(username.trim() ? { username: username.trim() } : {}) } } : {};
+  return { type: 'git', url, ...(branch ? { branch } : {}), ...auth };
+}
+
 export function NewAppPage() {
   const projects = useLoad((signal) => api.get<Page<Project>>('/projects?limit=200', { signal }), []);
   const regions = useLoad((signal) => api.get<Page<Region>>('/regions?limit=200', { signal }), []);
@@ -82,6 +90,8 @@ export function NewAppPage() {
   const [image, setImage] = useState('');
   const [url, setUrl] = useState('');
   const [branch, setBranch] = useState('main');
+  const [tokenUsername, setTokenUsername] = useState('');
+  const [token, setToken] = useState('');
   const [region, setRegion] = useState('');
   const [planId, setPlanId] = useState('');
   const [port, setPort] = useState('8080');
@@ -105,7 +115,7 @@ export function NewAppPage() {
       name,
       region,
       planId,
-      source: sourceType === 'image' ? { type: 'image', image } : { type: 'git', url, ...(branch ? { branch } : {}) },
+      source: sourceType === 'image' ? { type: 'image', image } : gitSourceBody(url, branch, token, tokenUsername),
       port: num(port),
       replicas: num(replicas),
     };
@@ -162,6 +172,22 @@ export function NewAppPage() {
               <Field label="Branch" error={fieldError(err, 'source.branch')}>
                 {(p) => <input {...p} name="branch" value={branch} onChange={(e) => setBranch(e.target.value)} autoComplete="off" />}
               </Field>
+              {isHttpsUrl(url) ? (
+                <>
+                  <Field label="Access token" error={fieldError(err, 'source.auth.token', 'source.auth')} hint="Only for a private repository: a read-only token from your git host. Sealed at rest, never shown again.">
+                    {(p) => <input {...p} name="token" type="password" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="new-password" />}
+                  </Field>
+                  {token ? (
+                    <Field label="Token username" error={fieldError(err, 'source.auth.username')} hint="Optional; x-access-token when left empty.">
+                      {(p) => <input {...p} name="tokenUsername" value={tokenUsername} onChange={(e) => setTokenUsername(e.target.value)} autoComplete="off" />}
+                    </Field>
+                  ) : null}
+                </>
+              ) : url.trim() ? (
+                <p className="hint" data-testid="deploy-key-hint">
+                  A private repository over ssh: Karvon makes a deploy key for the app. Add its public half to your git host from the app&apos;s Source tab before deploying.
+                </p>
+              ) : null}
             </>
           )}
         </fieldset>
