@@ -22,6 +22,7 @@ import { envVarAad } from './secrets/env-vars';
 import { openBuildTaskSecrets } from './builds/build-task-secrets';
 import { LiveNodes } from './hub/live-nodes';
 import { createLivenessWriter, type LivenessWriter } from './hub/liveness-writer';
+import { withBuildResults } from './builds/build-results';
 import { createMetricsPruner } from './jobs/metrics-pruner';
 import { createImageGcJob } from './jobs/image-gc-job';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher';
@@ -148,7 +149,6 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
     const logStreams = createLogStreams({ db: database, logger: logger.child({ component: 'logs' }), sessions: hub });
     const buildLogs = createBuildLogWriter({ db: database, logger: logger.child({ component: 'build-logs' }) });
     buildLogs.start();
-    hub.setEvents(withBuildLogs(withLogStreams(dispatcher, logStreams), buildLogs));
     const wakeups = listenForNodeWork({ url: databaseUrl, logger: logger.child({ component: 'wakeups' }), onWake: (ids, kind) => dispatcher.wake(ids, kind) });
     const planner = createPlanner({ db: database, rng: Math.random });
     const deploys = createDeployEngine({
@@ -158,6 +158,9 @@ export async function startControlPlane(config: Readonly<ControlPlaneConfig>, op
       rolloutTimeoutMs: config.rolloutTimeoutSeconds * 1000,
     });
     deploys.start();
+    // A build's result and a replica's new state move deploys on at once, not at the next poll.
+    hub.setEvents(withBuildResults(withBuildLogs(withLogStreams(dispatcher, logStreams), buildLogs), () => void dispatcher.idle().then(() => deploys.wake(), () => deploys.wake())));
+    liveness.onStateChanges(() => deploys.wake());
     const billing = createBilling({
       db: database,
       apps: { db: database, planner, wakeDeploys: () => deploys.wake() },

@@ -23,9 +23,9 @@ export type BuildStep =
   | { kind: 'released'; release: ReleaseRow };
 
 /** The codes a builder reports (agent build task) that end a build for good: no retry helps. */
-const FINAL_BUILD_CODES = new Set<DeployErrorCode>(['CLONE_FAILED', 'NO_BUILDPACK', 'UNSAFE_SOURCE', 'BUILD_FAILED', 'BUILD_TIMEOUT', 'PUSH_FAILED']);
+export const FINAL_BUILD_CODES: ReadonlySet<string> = new Set<DeployErrorCode>(['CLONE_FAILED', 'NO_BUILDPACK', 'UNSAFE_SOURCE', 'BUILD_FAILED', 'BUILD_TIMEOUT', 'PUSH_FAILED']);
 
-const buildResult = z.object({
+export const buildResultSchema = z.object({
   image: z.string().min(1).max(512),
   commitSha: z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/),
   /** with the deploy key: the known_hosts the builder ended with (trust on first use) */
@@ -81,7 +81,7 @@ export async function advanceBuild(deps: { db: Db; planner: Planner }, d: Deploy
       .first<{ id: string; state: string; result: unknown; last_error: { code: string; message: string } | null } | undefined>('id', 'state', 'result', 'last_error');
     if (!task) return { kind: 'wait' };
     if (task.state === 'succeeded') {
-      const parsed = buildResult.safeParse(task.result);
+      const parsed = buildResultSchema.safeParse(task.result);
       if (!parsed.success) {
         await finishBuild(db, build.id, 'failed', { code: 'BUILD_FAILED', message: 'the builder answered without an image' });
         return { kind: 'failed', code: 'BUILD_FAILED', message: 'the builder answered without an image' };
@@ -104,7 +104,7 @@ export async function advanceBuild(deps: { db: Db; planner: Planner }, d: Deploy
       return { kind: 'released', release };
     }
     const error = task.last_error;
-    const final = error && FINAL_BUILD_CODES.has(error.code as DeployErrorCode);
+    const final = error && FINAL_BUILD_CODES.has(error.code);
     if (final || ['dead', 'timed-out', 'cancelled', 'failed'].includes(task.state)) {
       const code: DeployErrorCode = final ? (error.code as DeployErrorCode) : task.state === 'timed-out' ? 'BUILD_TIMEOUT' : 'BUILD_FAILED';
       const message = error?.message ?? `the build task ended ${task.state}`;

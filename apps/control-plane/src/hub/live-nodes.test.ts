@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LiveNodes, isDegraded, type NodeUsage } from './live-nodes';
+import type { AllocationStatus } from '@karvon/protocol';
+import { LiveNodes, allocationStatesChanged, isDegraded, type NodeUsage } from './live-nodes';
 
 const usage = (over: Partial<NodeUsage> = {}): NodeUsage => ({
   cpuPercent: 10,
@@ -51,7 +52,7 @@ describe('LiveNodes', () => {
     const first = live.drain();
     expect(first.dirty).toEqual([{ nodeId: 'a', usage: usage({ cpuPercent: 95 }), degraded: true }]);
     expect(first.stamped).toEqual(['b']);
-    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [], allocations: [], allocationPoints: [] });
+    expect(live.drain()).toEqual({ dirty: [], stamped: [], points: [], allocations: [], allocationPoints: [], stateChanged: false });
   });
 
   it('averages CPU over a minute and emits the point when the minute rolls over or the node leaves', () => {
@@ -139,5 +140,49 @@ describe('LiveNodes drain', () => {
     const { dirty, stamped } = live.drain();
     expect(dirty.map((d) => d.nodeId)).toEqual(['a']);
     expect(stamped).toEqual(['a']);
+  });
+});
+
+describe('allocation state changes', () => {
+  const status = (over: Partial<AllocationStatus> = {}): AllocationStatus => ({ allocationId: 'alloc_1', state: 'starting', restarts: 0, ...over });
+
+  it('counts a state, an upstream or a new allocation, not numbers, messages, order or a departure', () => {
+    const a = status();
+    const b = status({ allocationId: 'alloc_2', state: 'healthy', upstream: '127.0.0.1:4000' });
+    expect(allocationStatesChanged([a, b], [status({ cpuPercent: 50, restarts: 2, message: 'x' }), { ...b, memoryMb: 3 }])).toBe(false);
+    expect(allocationStatesChanged([a, b], [b, a])).toBe(false);
+    expect(allocationStatesChanged([a, b], [b])).toBe(false);
+    expect(allocationStatesChanged([a, b], [status({ state: 'healthy' }), b])).toBe(true);
+    expect(allocationStatesChanged([a, b], [a, { ...b, upstream: '127.0.0.1:4001' }])).toBe(true);
+    expect(allocationStatesChanged([a], [a, b])).toBe(true);
+    expect(allocationStatesChanged([], [])).toBe(false);
+  });
+
+  it('tells the listener at each changing heartbeat and the drain once, but not for the first report of a session', () => {
+    const live = new LiveNodes();
+    let heard = 0;
+    live.onStateChange(() => (heard += 1));
+    live.connected('a');
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy' })]);
+    expect(heard).toBe(0);
+    expect(live.drain().stateChanged).toBe(false);
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy', cpuPercent: 3 })]);
+    expect(heard).toBe(0);
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy' }), status({ allocationId: 'alloc_2' })]);
+    expect(heard).toBe(1);
+    // compared with the newest report, flushed or not
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy' }), status({ allocationId: 'alloc_2', state: 'healthy' })]);
+    expect(heard).toBe(2);
+    expect(live.drain().stateChanged).toBe(true);
+    expect(live.drain().stateChanged).toBe(false);
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy' }), status({ allocationId: 'alloc_2', state: 'healthy' })]);
+    expect(heard).toBe(2);
+    live.heartbeat('a', usage(), 0, [status({ state: 'healthy' }), status({ allocationId: 'alloc_2', state: 'failed' })]);
+    expect(heard).toBe(3);
+    // a new session starts over: its first report is no change
+    live.disconnected('a');
+    live.connected('a');
+    live.heartbeat('a', usage(), 0, [status({ state: 'stopped' })]);
+    expect(heard).toBe(3);
   });
 });

@@ -3,7 +3,8 @@ import type { AllocationStatus } from '@karvon/protocol';
 // What the hub knows about connected nodes between database flushes. A heartbeat only touches
 // this node's entry (O(1), no I/O, no copy of the report); the flusher takes only the nodes heard
 // since the last flush (O(changed), not O(fleet)) and writes them once a second, in one
-// transaction.
+// transaction. A change of an allocation's state or upstream (what routes and rollouts act on) is
+// flagged as well, so the flusher can write it soon instead of at the next second.
 
 export interface NodeUsage {
   cpuPercent: number;
@@ -38,6 +39,8 @@ interface LiveNode {
   cpuSmoothed: number | undefined;
   /** a heartbeat (or the connection) arrived since the last flush: the node is in `pending` */
   dirty: boolean;
+  /** a heartbeat arrived in this session: the first report of a session is no state change */
+  heard: boolean;
   minute: MinuteAccumulator | undefined;
 }
 
@@ -78,6 +81,8 @@ export interface Drained {
   points: MetricPointRow[];
   allocations: AllocationReport[];
   allocationPoints: AllocationPointRow[];
+  /** some allocation's state or upstream changed (or one appeared) in what this drain took */
+  stateChanged: boolean;
 }
 
 /** At or above this share of CPU, memory or disk a node is flagged `degraded` (KARVON_DEGRADED_PERCENT). */
@@ -102,14 +107,38 @@ export function isDegraded(u: NodeUsage, threshold = DEGRADED_THRESHOLD, cpuPerc
 
 const NO_ALLOCATIONS: readonly AllocationStatus[] = Object.freeze([]);
 
+/**
+ * Whether `next` changes what routes and rollouts act on against `prev` (one node's reports, in
+ * the order it sent them): an allocation's state or upstream, or an allocation that was not there.
+ * An allocation that left is not a change here: the control plane retired it first. O(n) when the
+ * node lists its allocations in the same order as before.
+ */
+export function allocationStatesChanged(prev: readonly AllocationStatus[], next: readonly AllocationStatus[]): boolean {
+  for (let i = 0; i < next.length; i++) {
+    const x = next[i]!;
+    let y = prev[i];
+    if (y?.allocationId !== x.allocationId) y = prev.find((p) => p.allocationId === x.allocationId);
+    if (!y || y.state !== x.state || y.upstream !== x.upstream) return true;
+  }
+  return false;
+}
+
 export class LiveNodes {
   private readonly nodes = new Map<string, LiveNode>();
   /** nodes heard since the last drain, each once */
   private pending: LiveNode[] = [];
   private readonly completedPoints: MetricPointRow[] = [];
   private readonly completedAllocationPoints: AllocationPointRow[] = [];
+  /** an allocation state changed since the last drain */
+  private stateChanged = false;
+  private stateChangeListener: (() => void) | undefined;
 
   constructor(private readonly degradedThreshold = DEGRADED_THRESHOLD) {}
+
+  /** Called at each heartbeat that changes an allocation's state or upstream (the liveness writer flushes soon). */
+  onStateChange(listener: () => void): void {
+    this.stateChangeListener = listener;
+  }
 
   get size(): number {
     return this.nodes.size;
@@ -118,7 +147,7 @@ export class LiveNodes {
   connected(nodeId: string): void {
     let n = this.nodes.get(nodeId);
     if (!n) {
-      n = { nodeId, usage: undefined, allocations: undefined, flushedAllocations: NO_ALLOCATIONS, degraded: false, cpuSmoothed: undefined, dirty: false, minute: undefined };
+      n = { nodeId, usage: undefined, allocations: undefined, flushedAllocations: NO_ALLOCATIONS, degraded: false, cpuSmoothed: undefined, dirty: false, heard: false, minute: undefined };
       this.nodes.set(nodeId, n);
     }
     this.markDirty(n);
@@ -136,6 +165,13 @@ export class LiveNodes {
     const n = this.nodes.get(nodeId);
     if (!n) return;
     n.usage = usage;
+    // Compared with the newest report not yet flushed, else the flushed one (equal in state to
+    // any later unchanged report): no further copy kept per node.
+    if (n.heard && allocationStatesChanged(n.allocations ?? n.flushedAllocations, allocations)) {
+      this.stateChanged = true;
+      this.stateChangeListener?.();
+    }
+    n.heard = true;
     if (allocations.length > 0 || n.flushedAllocations.length > 0) n.allocations = allocations;
     n.cpuSmoothed = n.cpuSmoothed === undefined ? usage.cpuPercent : n.cpuSmoothed + CPU_SMOOTHING * (usage.cpuPercent - n.cpuSmoothed);
     n.degraded = isDegraded(usage, this.degradedThreshold, n.cpuSmoothed);
@@ -174,7 +210,9 @@ export class LiveNodes {
     }
     const points = this.completedPoints.splice(0);
     const allocationPoints = this.completedAllocationPoints.splice(0);
-    return { dirty, stamped, points, allocations, allocationPoints };
+    const stateChanged = this.stateChanged;
+    this.stateChanged = false;
+    return { dirty, stamped, points, allocations, allocationPoints, stateChanged };
   }
 
   private markDirty(n: LiveNode): void {

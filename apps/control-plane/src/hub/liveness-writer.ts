@@ -8,6 +8,11 @@ export interface LivenessTimings {
   graceSeconds: number;
 }
 
+/** A state change waits this long for others to join its flush. */
+const STATE_CHANGE_DELAY_MS = 10;
+/** Flushes brought forward by state changes start at least this far apart (≤ 4 transactions/s while changes stream in). */
+const STATE_CHANGE_GAP_MS = 250;
+
 /**
  * Once a second, in ONE transaction whatever the fleet size: stamp every node that sent a
  * heartbeat (database clock), store its usage, write finished one-minute metric points (of nodes
@@ -15,18 +20,36 @@ export interface LivenessTimings {
  * liveness (online → suspect after two missed intervals, → offline after the grace). The sweep is
  * a pair of conditional updates on the database clock, so two control planes running it at once
  * agree and nothing depends on their own clocks.
+ *
+ * A heartbeat that changes an allocation's state or upstream (a replica became healthy, failed,
+ * was started) brings the next flush forward (LiveNodes.onStateChange): routes and rollouts follow
+ * that state, and a second of delay is a second on every deploy. Such flushes are coalesced and at
+ * least STATE_CHANGE_GAP_MS apart, and the next regular flush comes a period after the last flush
+ * of either kind, so plain heartbeats still cost one transaction a second. Listeners (`onStateChanges`, the deploy
+ * engine) hear of a flush that wrote a state change once it committed.
  */
 export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Logger; timings: LivenessTimings; periodMs?: number }) {
   const { db, live, logger } = deps;
   const suspectAfter = deps.timings.heartbeatSeconds * 2 + 1;
   const offlineAfter = deps.timings.graceSeconds;
+  const periodMs = deps.periodMs ?? 1_000;
   let timer: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let started = false;
+  let stopped = false;
+  /** a state change arrived that no flush has taken yet */
+  let changeWaiting = false;
+  let lastFlushAt = Number.NEGATIVE_INFINITY;
+  let lastEarlyAt = Number.NEGATIVE_INFINITY;
   let transactions = 0;
+  const listeners: Array<() => void> = [];
   const startedAt = Date.now();
 
   async function flushOnce(): Promise<void> {
-    const { dirty, stamped, points, allocations, allocationPoints } = live.drain();
+    lastFlushAt = Date.now();
+    changeWaiting = false;
+    const { dirty, stamped, points, allocations, allocationPoints, stateChanged } = live.drain();
     let rerouted: string[] = [];
     await db.transaction(async (trx) => {
       // Same lock order as the planner (by id), so a flush and a plan commit cannot deadlock on
@@ -167,6 +190,15 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
       );
     });
     transactions += 1;
+    if (stateChanged) {
+      for (const listener of listeners) {
+        try {
+          listener();
+        } catch (err) {
+          logger.warn({ err }, 'a listener of allocation state changes failed');
+        }
+      }
+    }
     // After the liveness commit, in its own transaction: bumping a region locks all its nodes
     // (in id order), which inside the flush would break the one lock order everyone keeps.
     for (const region of rerouted) {
@@ -174,19 +206,56 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
     }
   }
 
-  function tick(): void {
-    if (running) return; // a slow database must not pile up flushes
+  function tick(early: boolean): void {
+    if (running) return; // a slow database must not pile up flushes; the one running schedules the next
+    if (early) lastEarlyAt = Date.now();
+    if (timer) clearTimeout(timer);
+    if (soon) clearTimeout(soon);
+    timer = soon = undefined;
     running = flushOnce()
       .catch((err: unknown) => logger.warn({ err }, 'liveness flush failed; will retry'))
       .finally(() => {
         running = undefined;
+        schedule();
       });
   }
 
+  /** The next regular flush a period after the last one started; sooner for a waiting state change. */
+  function schedule(): void {
+    if (!started || stopped || running) return;
+    if (!timer) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        tick(false);
+      }, Math.max(0, lastFlushAt + periodMs - Date.now()));
+      timer.unref();
+    }
+    if (changeWaiting && !soon) {
+      soon = setTimeout(
+        () => {
+          soon = undefined;
+          tick(true);
+        },
+        Math.max(STATE_CHANGE_DELAY_MS, lastEarlyAt + STATE_CHANGE_GAP_MS - Date.now()),
+      );
+      soon.unref();
+    }
+  }
+
+  live.onStateChange(() => {
+    changeWaiting = true;
+    schedule();
+  });
+
   return {
     start() {
-      timer = setInterval(tick, deps.periodMs ?? 1_000);
-      timer.unref();
+      started = true;
+      lastFlushAt = Date.now();
+      schedule();
+    },
+    /** `listener` runs after each flush that wrote a change of some allocation's state or upstream */
+    onStateChanges(listener: () => void): void {
+      listeners.push(listener);
     },
     /** flushes now (tests, shutdown) */
     async flush(): Promise<void> {
@@ -194,7 +263,9 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
       await flushOnce();
     },
     async stop(): Promise<void> {
-      if (timer) clearInterval(timer);
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (soon) clearTimeout(soon);
       if (running) await running;
     },
     get transactions() {
