@@ -112,7 +112,11 @@ await describeDocker('container runtime', () => {
     expect(proc.output).toMatch(/NoNewPrivs:\s+1/);
     expect(proc.output).toMatch(/docker\.sock: No such file or directory/);
     expect(proc.output.trim().endsWith('1000')).toBe(true);
-    // Heartbeat numbers: memory at once, CPU from the second sample on.
+    // Heartbeat numbers: the first report after a change of state goes without collecting (the
+    // numbers of the last collection: none yet); then memory at once, CPU from the second sample on.
+    const [early] = await runtime.report();
+    expect(early).toMatchObject({ allocationId: hello.id, state: 'healthy' });
+    expect(early?.memoryMb).toBeUndefined();
     await runtime.report();
     const [reported] = await runtime.report();
     expect(reported).toMatchObject({ allocationId: hello.id, state: 'healthy', restarts: 0, containerId: info.Id });

@@ -38,22 +38,37 @@ describe('early heartbeat on a status change', () => {
     expect(beats).toHaveLength(1);
   });
 
-  it('keeps its distance from the last heartbeat, regular ones included', () => {
+  it('reports a burst of changes each after the delay (a replica starting, then healthy), whatever the regular heartbeats', () => {
     const { early, beats } = setup();
     const t0 = Date.now();
-    early.sent(); // a regular heartbeat just went out
+    early.sent(); // a regular heartbeat just went out: no reason to wait
     early.request();
-    vi.advanceTimersByTime(999);
-    expect(beats).toEqual([]);
-    vi.advanceTimersByTime(1);
-    expect(beats).toEqual([t0 + 1_000]);
-    // a flapping app: at most one early heartbeat a second
-    for (let i = 0; i < 50; i++) {
+    vi.advanceTimersByTime(300);
+    early.request();
+    vi.advanceTimersByTime(300);
+    early.request();
+    vi.advanceTimersByTime(100);
+    expect(beats).toEqual([t0 + 100, t0 + 400, t0 + 700]);
+  });
+
+  it('holds a flapping app to one early heartbeat a second once its burst is spent', () => {
+    const { early, beats } = setup();
+    for (let i = 0; i < 100; i++) {
       early.request();
       vi.advanceTimersByTime(100);
     }
-    expect(beats.length).toBeLessThanOrEqual(1 + 5);
-    for (let i = 1; i < beats.length; i++) expect(beats[i]! - beats[i - 1]!).toBeGreaterThanOrEqual(1_000);
+    // 10 s: the burst of 3, then one a second
+    expect(beats.length).toBeGreaterThanOrEqual(10);
+    expect(beats.length).toBeLessThanOrEqual(3 + 10);
+    for (let i = 4; i < beats.length; i++) expect(beats[i]! - beats[i - 1]!).toBeGreaterThanOrEqual(1_000);
+    // quiet for a while: the burst is back
+    vi.advanceTimersByTime(10_000);
+    const before = beats.length;
+    early.request();
+    vi.advanceTimersByTime(100);
+    early.request();
+    vi.advanceTimersByTime(100);
+    expect(beats.length).toBe(before + 2);
   });
 
   it('sends nothing once cancelled (the session ended)', () => {

@@ -1,31 +1,54 @@
 // An early heartbeat when the runtime's allocation states change (runtime/status-change.ts):
-// coalesced (changes within `delayMs` make one report) and spaced (never closer than `minGapMs`
-// to the previous heartbeat, early or regular), so a flapping app cannot flood the control plane.
+// coalesced (changes within `delayMs` make one report) and budgeted: up to `burst` early reports
+// go out at once, then one per `minGapMs` on average (a token bucket), so a replica going
+// starting → healthy is reported twice without waiting, and a flapping app cannot flood the
+// control plane.
 export interface EarlyReportOptions {
   delayMs: number;
+  /** the average spacing of early heartbeats once the burst is spent */
   minGapMs: number;
+  /** early heartbeats that may go out back to back (3 unless given) */
+  burst?: number;
   /** sends a heartbeat now */
   beat(): void;
   now?: () => number;
 }
 
+const DEFAULT_BURST = 3;
+
 export function createEarlyReport(opts: EarlyReportOptions) {
   const now = opts.now ?? Date.now;
+  const burst = Math.max(1, opts.burst ?? DEFAULT_BURST);
   let timer: NodeJS.Timeout | undefined;
-  let lastBeat = Number.NEGATIVE_INFINITY;
+  let tokens = burst;
+  let filledAt = now();
+
+  /** Adds the tokens earned since the last look; returns ms until one is there (0: one is). */
+  const refill = (): number => {
+    const t = now();
+    const earned = Math.floor((t - filledAt) / opts.minGapMs);
+    if (earned > 0) {
+      tokens = Math.min(burst, tokens + earned);
+      filledAt = tokens === burst ? t : filledAt + earned * opts.minGapMs;
+    }
+    return tokens > 0 ? 0 : filledAt + opts.minGapMs - t;
+  };
+
   return {
     /** a heartbeat soon; a request while one is pending joins it */
     request(): void {
       if (timer) return;
-      const wait = Math.max(opts.delayMs, lastBeat + opts.minGapMs - now());
+      const wait = Math.max(opts.delayMs, refill());
       timer = setTimeout(() => {
         timer = undefined;
+        refill();
+        tokens = Math.max(0, tokens - 1);
         opts.beat();
       }, wait);
     },
-    /** a heartbeat went out (any kind): the next early one keeps its distance */
+    /** a heartbeat went out (any kind); only early ones spend the budget, so nothing to do */
     sent(): void {
-      lastBeat = now();
+      // Regular heartbeats come at the interval the control plane chose: they do not count here.
     },
     cancel(): void {
       if (timer) clearTimeout(timer);

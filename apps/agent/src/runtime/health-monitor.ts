@@ -48,5 +48,26 @@ export function createHealthMonitor(advertiseAddr: string) {
       last = next;
       return new Map([...next].map(([id, v]) => [id, v.result]));
     },
+
+    /**
+     * Probes now, once, the running containers that were never healthy (between reconcile passes,
+     * so a replica is found healthy soon after it listens). A success is kept as the container's
+     * latest answer, which the next check reuses within the starting interval; a failure is not
+     * kept (the check probes again). True when one answered.
+     */
+    async probeStarting(containers: readonly ObservedContainer[], everHealthy: (c: ObservedContainer) => boolean, now: number): Promise<boolean> {
+      let answered = false;
+      await Promise.all(
+        containers.map(async (c) => {
+          const target = c.state === 'running' && c.healthCheck && !everHealthy(c) ? targetOf(c) : undefined;
+          if (!target) return;
+          const result = await probe(c.healthCheck!, target);
+          if (!result.ok) return;
+          last.set(c.id, { at: now, result });
+          answered = true;
+        }),
+      );
+      return answered;
+    },
   };
 }

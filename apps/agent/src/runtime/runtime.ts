@@ -43,6 +43,8 @@ export interface RuntimeOptions {
 /** States that need no quick follow-up pass (an unhealthy app is probed at its own interval). */
 const SETTLED = new Set<AllocationStatus['state']>(['healthy', 'unhealthy', 'stopped', 'failed']);
 const EMPTY: Observation = { containers: [], networks: [], health: new Map() };
+/** Between passes, a starting replica is probed this often; its first good answer starts a pass. */
+const QUICK_PROBE_MS = 50;
 
 export function createRuntime(opts: RuntimeOptions) {
   const now = opts.now ?? Date.now;
@@ -66,16 +68,39 @@ export function createRuntime(opts: RuntimeOptions) {
   let passes = 0;
   let busy = true;
   let starting = false;
+  let justStarted = false;
   const statusChanged = createStatusChangeDetector();
+  // What the last report carried: a report with states it did not carry is an early one (a route
+  // or a rollout waits for it) and goes without collecting numbers, with the last ones collected.
+  const reportChanged = createStatusChangeDetector();
+  let lastStats: ReadonlyMap<string, ContainerStats> = new Map();
   let current: Promise<Action[]> = Promise.resolve([]);
   let loop: Promise<void> | undefined;
   let stopped = false;
   let wake: (() => void) | undefined;
+  let quickProbing = false;
+  const everHealthy = (c: { allocationId: string }) => records.get(c.allocationId)?.healthyAt !== undefined;
+
+  /** Probes starting replicas until `waited()` or one answers (then true). One loop at a time. */
+  async function probeWhileWaiting(waited: () => boolean): Promise<boolean> {
+    if (quickProbing) return false;
+    quickProbing = true;
+    try {
+      while (!waited()) {
+        await new Promise((r) => setTimeout(r, QUICK_PROBE_MS));
+        if (waited()) return false;
+        if (await health.probeStarting(observation.containers, everHealthy, now())) return true;
+      }
+      return false;
+    } finally {
+      quickProbing = false;
+    }
+  }
 
   async function pass(): Promise<Action[]> {
     const [containers, networks] = await Promise.all([observeContainers(opts.docker, opts.nodeId), observeNetworks(opts.docker, opts.nodeId)]);
     const t = now();
-    const probed = await health.check(containers, (c) => records.get(c.allocationId)?.healthyAt !== undefined, t);
+    const probed = await health.check(containers, everHealthy, t);
     observation = { containers, networks, health: probed };
     // A drain whose container vanished behind the agent's back is over.
     const present = new Set(containers.map((c) => c.id));
@@ -102,8 +127,12 @@ export function createRuntime(opts: RuntimeOptions) {
     }
     const statuses = statusesWith(new Map());
     busy = actions.length > 0 || volatile.draining.size > 0 || statuses.some((s) => !SETTLED.has(s.state));
-    starting = statuses.some((s) => s.state === 'starting' && s.containerId !== undefined);
-    if (statusChanged(statuses)) opts.onStatusChange?.();
+    // A container just created or started is not in this pass's observation: look again soon.
+    justStarted = actions.some((a) => a.kind === 'create-container' || a.kind === 'start-container');
+    starting = justStarted || statuses.some((s) => s.state === 'starting' && s.containerId !== undefined);
+    if (statusChanged(statuses)) {
+      opts.onStatusChange?.();
+    }
     return actions;
   }
 
@@ -135,11 +164,17 @@ export function createRuntime(opts: RuntimeOptions) {
     },
     /**
      * The heartbeat's view: statuses with each running container's CPU, memory and restarts.
-     * Takes up to a second (Docker publishes stats once a second), for all containers at once.
+     * Collecting the numbers takes a while on a busy engine (one stats call per container): a
+     * report whose states changed since the last one does not wait for them and carries the
+     * numbers of the previous collection instead (none yet for a new container).
      */
     async report(): Promise<AllocationStatus[]> {
+      if (reportChanged(statusesWith(new Map()))) {
+        return statusesWith(lastStats);
+      }
       const live = observation.containers.filter((c) => c.state === 'running').map((c) => c.id);
-      return statusesWith(await stats.collect(live));
+      lastStats = await stats.collect(live);
+      return statusesWith(lastStats);
     },
     start(): void {
       if (loop) return;
@@ -151,15 +186,26 @@ export function createRuntime(opts: RuntimeOptions) {
             // The engine is down or refusing: retry at the idle pace rather than spin and spam.
             busy = false;
             starting = false;
+            justStarted = false;
             log.warn({ err: (e as Error).message }, 'reconcile pass failed');
           }
           if (stopped) break;
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, starting ? startingMs : busy ? busyMs : idleMs);
-            wake = () => {
+            let done = false;
+            const finish = () => {
+              if (done) return;
+              done = true;
               clearTimeout(t);
               resolve();
             };
+            const t = setTimeout(finish, justStarted ? QUICK_PROBE_MS : starting ? startingMs : busy ? busyMs : idleMs);
+            wake = finish;
+            if (starting) {
+              probeWhileWaiting(() => done).then(
+                (answered) => answered && finish(),
+                () => undefined,
+              );
+            }
           });
           wake = undefined;
         }
