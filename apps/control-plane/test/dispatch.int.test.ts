@@ -9,6 +9,7 @@ import { migrateToLatest } from '../src/db/migrate';
 import { createDispatcher, type Dispatcher, type SessionsHere } from '../src/dispatch/dispatcher';
 import { listenForNodeWork, type NodeWakeups } from '../src/dispatch/node-wakeups';
 import { claimForDispatch, enqueueTask, enqueueTasks, type NewTask } from '../src/dispatch/task-queue';
+import { applyStateAcks } from '../src/dispatch/task-replies';
 import { commitPlacements } from '../src/planner/commit-placements';
 import { createTestDatabase } from '../../../test/database';
 import { eventually } from '../../../test/eventually';
@@ -69,13 +70,15 @@ interface ControlPlaneLike {
 /**
  * A dispatcher on its own pool and its own LISTEN connection; the poll is off unless asked for.
  * `listen: false` leaves out the LISTEN connection: only the test's own wake() starts a flush.
+ * Tasks are claimed unless `direct: true` lets those queued in this process go straight to the
+ * sockets held here (the product's default).
  */
-function startControlPlaneLike(pollMs = 3_600_000, opts: { listen?: boolean } = {}): ControlPlaneLike {
+function startControlPlaneLike(pollMs = 3_600_000, opts: { listen?: boolean; direct?: boolean } = {}): ControlPlaneLike {
   const own = connectDatabase(database.url);
   const statements: string[] = [];
   own.on('query', (q: { sql: string }) => statements.push(q.sql.replace(/\s+/g, ' ').trim()));
   const sockets = new FakeSockets();
-  const dispatcher = createDispatcher({ db: own, logger, sessions: sockets, pollMs });
+  const dispatcher = createDispatcher({ db: own, logger, sessions: sockets, pollMs, direct: opts.direct ?? false });
   const wakeups: NodeWakeups | undefined =
     opts.listen === false ? undefined : listenForNodeWork({ url: database.url, logger, onWake: (ids, kind) => dispatcher.wake(ids, kind) });
   cleanups.push(async () => {
@@ -228,6 +231,71 @@ describe('batched dispatch', () => {
   });
 });
 
+describe('tasks queued in this process, sent straight to the sockets held here', () => {
+  it('writes the task claimed for the session and sends it when the insert returns, without a claim', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [node, other] = await nodes(2);
+    cp.sockets.held.set(node!, 3);
+    cp.statements.length = 0;
+    const [a, b] = await enqueueTasks(db, [noop(node!), noop(other!), noop(node!)]);
+    // Sent before enqueueTasks returned, in the order queued; the node held elsewhere is queued.
+    expect(cp.sockets.tasks().map((t) => t.task)).toEqual([
+      expect.objectContaining({ id: a!.id, attempt: 1, sessionGeneration: 3 }),
+      expect.objectContaining({ attempt: 1, sessionGeneration: 3 }),
+    ]);
+    expect(await taskRow(a!.id)).toMatchObject({ state: 'dispatched', attempts: 1, dispatched_generation: '3' });
+    expect(await taskRow(b!.id)).toMatchObject({ state: 'queued', attempts: 0, dispatched_generation: null });
+    await cp.dispatcher.idle();
+    expect(claims(cp.statements)).toBe(0);
+    // A repeat of a key sends nothing again.
+    const again = await db('tasks').where({ id: a!.id }).first<{ idempotency_key: string; payload: { echo: string } }>();
+    await enqueueTask(db, { nodeId: node!, kind: 'noop', payload: again.payload, idempotencyKey: again.idempotency_key, deadline: new Date(Date.now() + 60_000) });
+    expect(cp.sockets.tasks()).toHaveLength(2);
+  });
+
+  it('queues behind what a claim would send the node first, and sends both in order', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [node] = await nodes(1);
+    cp.sockets.held.set(node!, 1);
+    // An older task, due, whose wake-up was lost.
+    const older = `task_older${keySeq++}`;
+    await db('tasks').insert({ id: older, node_id: node, kind: 'noop', payload: JSON.stringify({ echo: 'older' }), idempotency_key: `older-${keySeq++}`, deadline: new Date(Date.now() + 60_000), created_at: new Date(Date.now() - 1_000) });
+    const { id } = await enqueueTask(db, noop(node!));
+    expect(cp.sockets.tasks()).toEqual([]);
+    expect(await taskRow(id)).toMatchObject({ state: 'queued' });
+    cp.dispatcher.wake([node!], 'task');
+    await cp.dispatcher.idle();
+    expect(cp.sockets.tasks().map((t) => t.task.id)).toEqual([older, id]);
+  });
+
+  it('claims inside a transaction as before: nothing is sent before the commit', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [node] = await nodes(1);
+    cp.sockets.held.set(node!, 1);
+    let id = '';
+    await db.transaction(async (trx) => {
+      id = (await enqueueTask(trx, noop(node!))).id;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(cp.sockets.tasks()).toEqual([]);
+    });
+    // Woken in-process at the commit.
+    await eventually(() => expect(cp.sockets.tasks().map((t) => t.task.id)).toEqual([id]), 5_000);
+  });
+
+  it('redelivers a task sent at its insert to the node’s next session', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [node] = await nodes(1);
+    cp.sockets.held.set(node!, 1);
+    const { id } = await enqueueTask(db, noop(node!));
+    expect(cp.sockets.tasks().map((t) => t.task.id)).toEqual([id]);
+    // The agent reconnects before acking: a new session.
+    cp.sockets.held.set(node!, 2);
+    cp.dispatcher.sessionReady(node!);
+    await cp.dispatcher.idle();
+    expect(cp.sockets.tasks().map((t) => t.task)).toEqual([expect.objectContaining({ id, sessionGeneration: 1 }), expect.objectContaining({ id, attempt: 2, sessionGeneration: 2 })]);
+  });
+});
+
 describe('desired states in batches', () => {
   it('sends each woken node its full state at the new generation in one statement, and closes revoked nodes', async () => {
     const cp = startControlPlaneLike();
@@ -317,6 +385,17 @@ describe('agent replies in batches', () => {
     const dead = await taskRow(id!);
     expect(dead).toMatchObject({ state: 'dead', last_error: { code: 'TASK_FAILED', message: 'third' } });
     expect(dead.finished_at).not.toBeNull();
+  });
+
+  it('records state acks with an asynchronous commit without changing the durable default of its connection', async () => {
+    const one = connectDatabase(database.url, { poolMax: 1 });
+    cleanups.push(() => one.destroy());
+    const [node] = await nodes(1);
+    await db('nodes').where({ id: node! }).update({ desired_generation: 3 });
+    await applyStateAcks(one, new Map([[node!, 3]]));
+    expect((await db('nodes').where({ id: node! }).first<{ applied_generation: string }>()).applied_generation).toBe('3');
+    const after = await one.raw<{ rows: Array<{ synchronous_commit: string }> }>('show synchronous_commit');
+    expect(after.rows[0]!.synchronous_commit).toBe('on');
   });
 
   it('records the highest applied generation per node, never past the desired one, never backwards', async () => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Frame, FrameToControlPlane, Task } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { loadDesiredStates, type DesiredStateContext } from './desired-state';
+import { offerDirectDispatch } from './direct-dispatch';
 import { FlushQueue, type NodeWork } from './flush-queue';
 import type { WorkKind } from './node-wakeups';
 import { createReplyWriter } from './reply-writer';
@@ -54,6 +55,12 @@ export function createDispatcher(deps: {
   desiredState?: DesiredStateContext;
   /** opens sealed values a task row keeps (a build's git credential) into the frame only */
   openTask?: (task: Task) => Task;
+  /**
+   * Tasks queued by this process for nodes held here go straight out, claimed at their insert
+   * (direct-dispatch.ts), instead of through a wake-up and a claim (default on). Off: every task
+   * is claimed (tests of the claim path).
+   */
+  direct?: boolean;
 }): Dispatcher {
   const { db, logger, sessions } = deps;
   /** the newest desired-state generation sent to each node's session here */
@@ -66,6 +73,22 @@ export function createDispatcher(deps: {
 
   /** A frame for a node's session, if that session is still the one connected here. */
   const sendTo = (nodeId: string, session: number, frame: Frame): boolean => sessions.sessionGeneration(nodeId) === session && sessions.send(nodeId, frame);
+  const withdrawDirect = (deps.direct ?? true)
+    ? offerDirectDispatch({
+        // Not while the node waits for a flush or is in one: its frames then go out in order.
+        directSession: (nodeId) => (stopped || queue.has(nodeId) ? undefined : sessions.sessionGeneration(nodeId)),
+        sendDirect: (nodeId, task) => {
+          // The task is committed: a failure here must not fail the caller that queued it. Left
+          // open for this session, it goes to the node's next one, as a claimed task not sent does.
+          try {
+            return sendTo(nodeId, task.sessionGeneration, { type: 'task', payload: deps.openTask ? deps.openTask(task) : task });
+          } catch (err) {
+            logger.warn({ err, nodeId, taskId: task.id }, 'sending a task at its insert failed; the next session gets it');
+            return false;
+          }
+        },
+      })
+    : undefined;
 
   async function flush(batch: ReadonlyArray<[string, NodeWork]>): Promise<void> {
     const here = batch.flatMap(([nodeId, work]) => {
@@ -217,6 +240,7 @@ export function createDispatcher(deps: {
     },
     async stop() {
       stopped = true;
+      withdrawDirect?.();
       clearInterval(timer);
       await Promise.all([...running]);
       await replies.idle();

@@ -45,4 +45,15 @@ describe('FlushQueue', () => {
     expect(q.ready).toBe(false);
     expect(q.take(5)).toEqual([]);
   });
+
+  it('tells whether a node waits for a flush or is in one (no direct send then)', () => {
+    const q = new FlushQueue();
+    expect(q.has('a')).toBe(false);
+    q.add('a', 'state');
+    expect(q.has('a')).toBe(true);
+    q.take(1);
+    expect(q.has('a')).toBe(true);
+    q.done(['a']);
+    expect(q.has('a')).toBe(false);
+  });
 });

@@ -57,6 +57,11 @@ export class FlushQueue {
     for (const id of nodeIds) this.inFlight.delete(id);
   }
 
+  /** The node is waiting for a flush or in one. */
+  has(nodeId: string): boolean {
+    return this.pending.has(nodeId) || this.inFlight.has(nodeId);
+  }
+
   forget(nodeId: string): void {
     this.pending.delete(nodeId);
   }

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import type { Task, TaskKind, TaskSpecs } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
-import { NODE_CHANNEL, notifyPayloads } from './node-wakeups';
+import { directTargets, type DirectDispatch } from './direct-dispatch';
+import { commitOf } from './local-wakeups';
+import { NODE_CHANNEL, wakeupsFor } from './node-wakeups';
 
 // A durable queue in PostgreSQL. States: queued → dispatched → acknowledged → running →
 // succeeded | failed | timed-out | cancelled, and `dead` after MAX_ATTEMPTS failed deliveries.
@@ -30,27 +32,75 @@ export async function enqueueTask(db: Db | Knex.Transaction, task: NewTask): Pro
  * Queues tasks once per idempotency key, in ONE statement: the rows and the NOTIFY that wakes the
  * nodes' dispatchers (delivered at commit, so never before the rows are visible). Only keys seen
  * before cost a second statement, to return the first task's id. Results are in input order.
+ *
+ * Outside a transaction, a task for a node whose socket a dispatcher of this process holds (and is
+ * not flushing: direct-dispatch.ts) is written already claimed for that session, when the node has
+ * nothing due that a claim would send first, and is sent as soon as the statement returns: the row
+ * is durable before the frame, as a claim would have it. The others are queued, and this process's
+ * dispatchers woken in-process (local-wakeups.ts); NOTIFY wakes the other control planes.
  */
 export async function enqueueTasks(db: Db | Knex.Transaction, tasks: readonly NewTask[]): Promise<Array<{ id: string; created: boolean }>> {
   if (tasks.length === 0) return [];
-  const rows = tasks.map((t) => ({ id: newId('task'), node_id: t.nodeId, kind: t.kind, payload: t.payload, idempotency_key: t.idempotencyKey, deadline: t.deadline.toISOString() }));
   const nodeIds = [...new Set(tasks.map((t) => t.nodeId))];
-  const res = await db.raw<{ rows: Array<{ id: string; idempotency_key: string }> }>(
-    `with ins as (
-       insert into tasks (id, node_id, kind, payload, idempotency_key, deadline)
-       select id, node_id, kind, payload, idempotency_key, deadline
-       from json_to_recordset(?::json) as x(id text, node_id text, kind text, payload jsonb, idempotency_key text, deadline timestamptz)
+  const wake = wakeupsFor(db, nodeIds, 'task');
+  // Only an autocommit statement is known durable when it returns.
+  const direct = commitOf(db) === undefined ? directTargets(nodeIds) : new Map<string, { session: number; via: DirectDispatch }>();
+  const rows = tasks.map((t) => ({
+    id: newId('task'),
+    node_id: t.nodeId,
+    kind: t.kind,
+    payload: t.payload,
+    idempotency_key: t.idempotencyKey,
+    deadline: t.deadline.toISOString(),
+    g: direct.get(t.nodeId)?.session ?? null,
+  }));
+  const res = await db.raw<{ rows: Array<{ id: string; idempotency_key: string; node_id: string; state: string; created_at: Date }> }>(
+    `with x as (
+       select x.*, x.g is not null and x.deadline > now() and not exists (
+           -- what a claim for this session would send first: due queued tasks, and open ones of
+           -- an earlier session (the claim's own conditions, on the same partial index)
+           select 1 from tasks o
+           where o.node_id = x.node_id
+             and o.state in ('queued', 'dispatched', 'acknowledged', 'running')
+             and (o.deadline is null or o.deadline > now())
+             and ((o.state = 'queued' and o.next_attempt_at <= now())
+                  or (o.state <> 'queued' and o.dispatched_generation is distinct from x.g))) as direct
+       from json_to_recordset(?::json) as x(id text, node_id text, kind text, payload jsonb, idempotency_key text, deadline timestamptz, g bigint)),
+     ins as (
+       insert into tasks (id, node_id, kind, payload, idempotency_key, deadline, state, attempts, dispatched_generation)
+       select id, node_id, kind, payload, idempotency_key, deadline,
+         case when direct then 'dispatched' else 'queued' end, case when direct then 1 else 0 end, case when direct then g end
+       from x
        on conflict (idempotency_key) do nothing
-       returning id, idempotency_key, node_id),
+       returning id, idempotency_key, node_id, state, created_at),
      woken as (
        select pg_notify(?, p) from unnest(?::text[]) p
        where exists (select 1 from ins))
-     select id, idempotency_key from ins
+     select id, idempotency_key, node_id, state, created_at from ins
      -- referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated)
      where (select count(*) from woken) >= 0`,
-    [JSON.stringify(rows), NODE_CHANNEL, notifyPayloads(nodeIds, 'task')],
+    [JSON.stringify(rows), NODE_CHANNEL, wake.payloads],
   );
-  const created = new Map(res.rows.map((r) => [r.idempotency_key, r.id]));
+  const created = new Map(res.rows.map((r) => [r.idempotency_key, r]));
+  // Claimed at insert: out now, in input order, a node's before anything a later flush sends it.
+  for (const [i, t] of tasks.entries()) {
+    const row = created.get(t.idempotencyKey);
+    const target = direct.get(t.nodeId);
+    if (!row || row.state !== 'dispatched' || !target || row.id !== rows[i]!.id) continue;
+    target.via.sendDirect(t.nodeId, {
+      id: row.id,
+      kind: t.kind,
+      payload: t.payload,
+      idempotencyKey: t.idempotencyKey,
+      deadline: t.deadline.toISOString(),
+      attempt: 1,
+      sessionGeneration: target.session,
+    } as Task);
+  }
+  // Only when something was written did the NOTIFY go out; this process's dispatchers are woken
+  // in-process (at once, or at the enclosing transaction's commit) for what was queued.
+  const queuedFor = [...new Set(res.rows.filter((r) => r.state === 'queued').map((r) => r.node_id))];
+  if (queuedFor.length > 0) wake.woken(queuedFor);
   const missing = tasks.filter((t) => !created.has(t.idempotencyKey)).map((t) => t.idempotencyKey);
   const existing = new Map<string, string>();
   if (missing.length > 0) {
@@ -60,7 +110,7 @@ export async function enqueueTasks(db: Db | Knex.Transaction, tasks: readonly Ne
   // A key repeated inside one call: the first occurrence created it, the later ones see it.
   const seen = new Set<string>();
   return tasks.map((t) => {
-    const id = created.get(t.idempotencyKey);
+    const id = created.get(t.idempotencyKey)?.id;
     if (id !== undefined && !seen.has(t.idempotencyKey)) {
       seen.add(t.idempotencyKey);
       return { id, created: true };

@@ -83,11 +83,17 @@ export async function applyTaskReplies(db: Db, transitions: readonly TaskTransit
  * backwards. The rows are locked in id order first (the sorted FOR UPDATE, read once), as the
  * planner's commit and the liveness writer lock them: an UPDATE … FROM alone locks in whatever
  * order its plan scans, and could deadlock with them.
+ *
+ * It commits asynchronously (synchronous_commit off for this statement's transaction only): the
+ * node rows' locks are then not held through a WAL flush, which the planner's commits to the same
+ * rows would wait out. An ack lost in a database crash leaves the node's applied generation
+ * behind its desired one, so the poll sends the (same) state again and the agent acks it again.
  */
 export async function applyStateAcks(db: Db, acks: ReadonlyMap<string, number>): Promise<void> {
   if (acks.size === 0) return;
   await db.raw(
-    `with l as materialized (select id from nodes where id = any(?::text[]) order by id for update)
+    `with l as materialized (select id from nodes, (select set_config('synchronous_commit', 'off', true)) as async_commit
+       where id = any(?::text[]) order by id for update of nodes)
      update nodes n set applied_generation = least(a.g, n.desired_generation)
      from l, unnest(?::text[], ?::bigint[]) as a(id, g)
      where n.id = l.id and n.id = a.id and n.applied_generation < least(a.g, n.desired_generation)`,

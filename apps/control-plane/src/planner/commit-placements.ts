@@ -2,7 +2,7 @@ import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
 import type { Resources } from '../nodes/capacity';
 import type { AllocationSpec } from './allocation-spec';
-import { notifyNodes } from '../dispatch/node-wakeups';
+import { NODE_CHANNEL, wakeupsFor } from '../dispatch/node-wakeups';
 
 /** Another plan took the capacity this one counted on: re-plan against a fresh snapshot. */
 export class PlanConflict extends Error {
@@ -32,7 +32,8 @@ export interface CommittedAllocation {
  * Writes a batch of placements in ONE transaction: for each target node a conditional update
  * re-checks that the reservation still fits (status, capacity) and adds it, bumping the node's
  * desired-state generation; if any node refuses, nothing is written (PlanConflict). Then the
- * allocations are inserted and the nodes' sockets are woken through NOTIFY, delivered at commit.
+ * allocations are inserted. The nodes' sockets are woken at commit: through NOTIFY for every
+ * control plane, and in-process for this one's (dispatch/local-wakeups.ts).
  */
 export async function commitPlacements(db: Db, batch: readonly PlacementToCommit[]): Promise<CommittedAllocation[]> {
   const perNode = new Map<string, Resources & { count: number }>();
@@ -49,28 +50,36 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
   const deltas = [...perNode.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, d]) => ({ id, cpu: d.cpuMillicores, mem: d.memoryMb, disk: d.diskMb, n: d.count }));
   const ids = deltas.map((d) => d.id);
   return db.transaction(async (trx) => {
-    // Take the row locks in id order first: an UPDATE ... FROM locks in whatever order its plan
-    // scans, and two batches (or a batch and the liveness flush) could then deadlock.
-    await trx.raw('select id from nodes where id = any(?) order by id for update', [ids]);
+    // ONE statement takes the row locks in id order first (the materialized FOR UPDATE: an UPDATE
+    // ... FROM alone locks in whatever order its plan scans, and two batches, or a batch and the
+    // liveness flush, could then deadlock), then re-checks and reserves, and NOTIFYs the nodes
+    // (delivered only if the transaction commits; this process's dispatchers are woken in-process
+    // at the commit). Four round trips in all: begin, this, the insert, commit.
+    const wake = wakeupsFor(trx, ids, 'state');
     const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
-      `update nodes n set
-         allocated_cpu_millicores = n.allocated_cpu_millicores + d.cpu,
-         allocated_memory_mb = n.allocated_memory_mb + d.mem,
-         allocated_disk_mb = n.allocated_disk_mb + d.disk,
-         allocation_count = n.allocation_count + d.n,
-         desired_generation = n.desired_generation + 1,
-         updated_at = now()
-       from (select * from json_to_recordset(?::json) as x(id text, cpu int, mem int, disk int, n int)) d
-       where n.id = d.id and n.id = any(?)
-         and n.revoked_at is null and n.admin_status = 'active' and n.liveness = 'online'
-         and n.allocated_cpu_millicores + d.cpu <= n.capacity_cpu_millicores
-         and n.allocated_memory_mb + d.mem <= n.capacity_memory_mb
-         and n.allocated_disk_mb + d.disk <= n.capacity_disk_mb
-         and n.allocation_count + d.n <= n.max_containers
-       returning n.id`,
+      `with l as materialized (select id from nodes where id = any(?) order by id for update),
+       u as (
+         update nodes n set
+           allocated_cpu_millicores = n.allocated_cpu_millicores + d.cpu,
+           allocated_memory_mb = n.allocated_memory_mb + d.mem,
+           allocated_disk_mb = n.allocated_disk_mb + d.disk,
+           allocation_count = n.allocation_count + d.n,
+           desired_generation = n.desired_generation + 1,
+           updated_at = now()
+         from l, (select * from json_to_recordset(?::json) as x(id text, cpu int, mem int, disk int, n int)) d
+         where n.id = l.id and n.id = d.id and n.id = any(?)
+           and n.revoked_at is null and n.admin_status = 'active' and n.liveness = 'online'
+           and n.allocated_cpu_millicores + d.cpu <= n.capacity_cpu_millicores
+           and n.allocated_memory_mb + d.mem <= n.capacity_memory_mb
+           and n.allocated_disk_mb + d.disk <= n.capacity_disk_mb
+           and n.allocation_count + d.n <= n.max_containers
+         returning n.id),
+       woken as (select pg_notify(?, p) from unnest(?::text[]) p)
+       -- woken is referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated)
+       select id from u where (select count(*) from woken) >= 0`,
       // The redundant id list lets the planner use the primary key instead of scanning every
       // node (json_to_recordset is always estimated at 100 rows).
-      [JSON.stringify(deltas), ids],
+      [ids, JSON.stringify(deltas), ids, NODE_CHANNEL, wake.payloads],
     );
     if (reserved.rows.length !== deltas.length) {
       const ok = new Set(reserved.rows.map((r) => r.id));
@@ -97,7 +106,7 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
       }),
     );
     for (let i = 0; i < rows.length; i += 1000) await trx('allocations').insert(rows.slice(i, i + 1000));
-    await notifyNodes(trx, deltas.map((d) => d.id));
+    wake.woken();
     return committed;
   });
 }
