@@ -2,7 +2,8 @@
 // dir), N agents connected from simulator processes on 127.0.0.x addresses, then work committed at a
 // fixed rate: first placements through the planner's commitPlacements (one replica per node, the
 // dispatches due in each 10 ms tick committed together), then noop tasks through enqueueTasks (the
-// same: one statement per tick). For each dispatch: the time from its commit returning to the
+// same: one statement per tick). For each dispatch: the time from its commit returning (for tasks,
+// the INSERT's answer being read, which a task claimed at its insert is sent after) to the
 // matching frame (`desired-state` at the new generation, or the `task`) being handed to the node's
 // socket by the hub (hub.send wrapped in this process: same clock), and to it arriving at the
 // agent's socket in the simulator (process.hrtime.bigint(), CLOCK_MONOTONIC, shared by processes).
@@ -96,6 +97,17 @@ export async function runDispatch(): Promise<void> {
     // starve the control plane's pool, whose waits would then be what this measures.
     const commitDb = connectDatabase(embeddedDatabaseUrl(dataDir, pgPort), { poolMax: inFlightMax });
     res.add('commit pool', () => commitDb.destroy());
+    // A task's commit is the moment its INSERT's answer is read, which is before enqueueTasks
+    // returns: a task claimed at its insert is sent in between, and timing it from the return
+    // would make its latency negative. Stamped here (knex emits 'query-response' as the answer is
+    // read, before the caller resumes), keyed by the statement's first idempotency key.
+    const insertAnswered = new Map<string, bigint>();
+    commitDb.on('query-response', (_r: unknown, q: { bindings?: unknown[] }) => {
+      const first = q.bindings?.[0];
+      if (typeof first !== 'string' || !first.startsWith('[{')) return;
+      const key = /"idempotency_key":"(dispatch-bench-t\d+)"/.exec(first)?.[1];
+      if (key) insertAnswered.set(key, ns());
+    });
 
     // Nodes are written directly, each with a real node credential (stored as its SHA-256, as
     // registration stores it): the agents then go the product's way, credential → JWT → socket.
@@ -255,7 +267,10 @@ export async function runDispatch(): Promise<void> {
               commitDb,
               tasks.map((task) => ({ nodeId: task.nodeId, kind: 'noop' as const, payload: { echo: task.echo }, idempotencyKey: `dispatch-bench-${task.echo}`, deadline })),
             );
-            const at = ns();
+            const returned = ns();
+            const answered = insertAnswered.get(`dispatch-bench-${tasks[0]!.echo}`);
+            insertAnswered.delete(`dispatch-bench-${tasks[0]!.echo}`);
+            const at = answered !== undefined && answered < returned ? answered : returned;
             if (keep) for (const task of tasks) committed.push({ key: task.echo, nodeId: task.nodeId, generation: 0, at });
             commitMs.push(msBetween(t, at));
           }
