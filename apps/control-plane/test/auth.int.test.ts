@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../src/auth/master-key';
+import { PRINCIPAL_TTL_MS } from '../src/auth/principal-cache';
 import type { ApiErrorBody, SessionBody } from '../../../test/api-client';
 import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
 import { eventually } from '../../../test/eventually';
@@ -218,6 +219,26 @@ describe('API tokens', () => {
     expect(JSON.stringify(stored)).not.toContain(created.body.token);
     expect((await client.delete(`/api/v1/api-tokens/${created.body.id}`)).status).toBe(204);
     expect((await cp.api.me({ token: created.body.token })).status).toBe(401);
+  });
+
+  it('refuses a token revoked by another control plane (in the database) within the principal cache TTL', async () => {
+    const { client } = await cp.api.newCustomer();
+    const created = await client.post<{ id: string; token: string }>('/api/v1/api-tokens', { name: 'elsewhere' });
+    expect((await cp.api.me({ token: created.body.token })).status).toBe(200);
+    const revokedAt = Date.now();
+    await cp.db('api_tokens').where({ id: created.body.id }).update({ revoked_at: cp.db.fn.now() });
+    await eventually(async () => expect((await cp.api.me({ token: created.body.token })).status).toBe(401), PRINCIPAL_TTL_MS + 3_000);
+    expect(Date.now() - revokedAt).toBeLessThan(PRINCIPAL_TTL_MS + 3_000);
+  });
+
+  it('sees a role changed in the database within the principal cache TTL, whatever the access token says', async () => {
+    const { session } = await cp.api.newCustomer();
+    const token = session.accessToken;
+    expect((await cp.api.get('/api/v1/admin/users', { token })).status).toBe(403);
+    await cp.db('users').where({ id: session.user.id }).update({ role: 'admin' });
+    await eventually(async () => expect((await cp.api.get('/api/v1/admin/users', { token })).status).toBe(200), PRINCIPAL_TTL_MS + 3_000);
+    await cp.db('users').where({ id: session.user.id }).update({ role: 'customer' });
+    await eventually(async () => expect((await cp.api.get('/api/v1/admin/users', { token })).status).toBe(403), PRINCIPAL_TTL_MS + 3_000);
   });
 
   it("answers 404 for another user's token and keeps it working", async () => {

@@ -47,10 +47,11 @@ export async function revokeApiToken(db: Db, userId: string, id: string): Promis
   if (n === 0) throw new DomainError('NOT_FOUND', 'api token not found');
 }
 
-export async function userForApiToken(db: Db, token: string): Promise<User | undefined> {
+/** The live token with this hash and its user (the token's id too, so a revocation can name it). */
+export async function apiTokenOwner(db: Db, tokenHash: string): Promise<(User & { tokenId: string }) | undefined> {
   const row = await db('api_tokens as t')
     .join('users as u', 'u.id', 't.user_id')
-    .where('t.token_hash', hashSecret(token))
+    .where('t.token_hash', tokenHash)
     .whereNull('t.revoked_at')
     .first<(User & { token_id: string }) | undefined>('u.id', 'u.email', 'u.role', 't.id as token_id');
   if (!row) return undefined;
@@ -59,5 +60,5 @@ export async function userForApiToken(db: Db, token: string): Promise<User | und
     .where({ id: row.token_id })
     .where((q) => void q.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw(`now() - interval '1 minute'`)))
     .update({ last_used_at: db.fn.now() });
-  return { id: row.id, email: row.email, role: row.role };
+  return { id: row.id, email: row.email, role: row.role, tokenId: row.token_id };
 }

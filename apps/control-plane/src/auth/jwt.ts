@@ -1,5 +1,6 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { DomainError } from '../domain/errors';
+import { createExpiringCache } from './expiring-cache';
 
 // One algorithm, pinned at both ends: tokens with `alg: none`, RS/HS confusion or anything else
 // are refused before their claims are looked at.
@@ -12,6 +13,9 @@ export interface TokenSigner<C extends Record<string, unknown>> {
   verify(token: string): Promise<C & { sub: string; exp: number }>;
 }
 
+/** Tokens already verified, kept until they expire: the same token under the same key verifies the same way until then. */
+const VERIFIED_MAX = 10_000;
+
 export function createTokenSigner<C extends Record<string, unknown>>(opts: {
   key: Buffer;
   issuer: string;
@@ -20,6 +24,7 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
   now?: () => number;
 }): TokenSigner<C> {
   const now = opts.now ?? Date.now;
+  const verified = createExpiringCache<string, C & { sub: string; exp: number }>({ max: VERIFIED_MAX, now });
   return {
     async sign(subject, claims) {
       const iat = Math.floor(now() / 1000);
@@ -35,6 +40,8 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
       return { token, expiresAt: new Date(exp * 1000) };
     },
     async verify(token) {
+      const known = verified.get(token);
+      if (known) return known;
       try {
         const { payload } = await jwtVerify(token, opts.key, {
           algorithms: [ALG],
@@ -43,7 +50,10 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
           currentDate: new Date(now()),
           requiredClaims: ['sub', 'exp', 'iat'],
         });
-        return payload as C & { sub: string; exp: number };
+        const claims = payload as C & { sub: string; exp: number };
+        // A not-before claim (never set by sign) would make validity start later: such tokens are not remembered.
+        if (claims.nbf === undefined) verified.set(token, claims, claims.exp * 1000);
+        return claims;
       } catch (e) {
         const reason = e instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token';
         throw new DomainError('UNAUTHENTICATED', reason);

@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { TokenSigner } from '../auth/jwt';
 import type { Sessions, UserClaims } from '../auth/sessions';
+import { createPrincipalCache } from '../auth/principal-cache';
+import { apiTokenOwner } from '../auth/api-tokens';
+import { findUserById } from '../auth/users';
 import { accessLog } from './middleware/access-log';
 import { auditMutations } from './middleware/audit';
 import { authenticate } from './middleware/authenticate';
@@ -96,19 +99,23 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use(auditMutations({ db: deps.db, logger: deps.logger }));
   // Agents authenticate with their own credentials (node credential, registration token).
   api.use(agentAuthRoutes({ db: deps.db, agentTokens: deps.agentTokens }));
-  api.use(authenticate({ db: deps.db, userTokens: deps.userTokens }));
+  // Who is behind a token, remembered briefly (auth/principal-cache); revocations here drop it at once.
+  const principals = createPrincipalCache({ user: (id) => findUserById(deps.db, id), apiToken: (hash) => apiTokenOwner(deps.db, hash) });
+  api.use(authenticate({ principals, userTokens: deps.userTokens }));
   api.use(limitMutations(deps.mutationLimits));
+  const wakeDeploys = () => deps.deploys.wake();
+  // The customer's busiest routes first. No two routers share a path pattern, so the order only
+  // sets how many layers a request walks before its route.
+  api.use(projectRoutes({ db: deps.db, quotas: deps.quotas }));
+  api.use(appRoutes({ db: deps.db, planner: deps.planner, wakeDeploys, appsDomain: deps.appsDomain, quotas: deps.quotas, secrets: deps.secrets }));
+  api.use(appRuntimeRoutes({ db: deps.db, secrets: deps.secrets, logs: deps.logs, wakeDeploys }));
   api.use(authRoutes({ db: deps.db, sessions: deps.sessions, loginLimits: deps.loginLimits }));
-  api.use(apiTokenRoutes({ db: deps.db }));
+  api.use(apiTokenRoutes({ db: deps.db, principals }));
   api.use(regionRoutes({ db: deps.db }));
   api.use(planRoutes({ db: deps.db }));
   api.use(runtimeRoutes({ db: deps.db }));
-  const wakeDeploys = () => deps.deploys.wake();
   api.use(adminUserRoutes({ db: deps.db }));
-  api.use(projectRoutes({ db: deps.db, quotas: deps.quotas }));
-  api.use(appRoutes({ db: deps.db, planner: deps.planner, wakeDeploys, appsDomain: deps.appsDomain, quotas: deps.quotas, secrets: deps.secrets }));
   api.use(deployRoutes({ db: deps.db, wakeDeploys }));
-  api.use(appRuntimeRoutes({ db: deps.db, secrets: deps.secrets, logs: deps.logs, wakeDeploys }));
   api.use(appWebhookRoutes({ db: deps.db, secrets: deps.secrets, publicUrl: deps.publicUrl }));
   api.use(deployKeyRoutes({ db: deps.db, secrets: deps.secrets }));
   api.use(domainRoutes({ db: deps.db, ...deps.domains }));

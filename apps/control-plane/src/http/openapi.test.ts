@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express } from 'express';
+import { match } from 'path-to-regexp';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHttpApp, type HttpDeps } from './app';
@@ -50,6 +51,15 @@ describe('route docs', () => {
     const docs = documented(routeDocs);
     expect(docs.filter((d) => !routes.includes(d)), 'docs without a route').toEqual([]);
     expect(routes.filter((r) => !docs.includes(r)), 'routes without a RouteDoc (add one to route-docs.ts)').toEqual([]);
+  });
+
+  it('never answer one request with two routes, so the order routers are mounted in (app.ts) is free', () => {
+    const routes = registeredRoutes(createHttpApp(standIn() as HttpDeps)).map((r) => {
+      const [method, path] = r.split(' ') as [string, string];
+      return { method, path, matches: match(path), sample: path.replace(/:[A-Za-z]+/g, 'x1') };
+    });
+    const overlaps = routes.flatMap((a) => routes.filter((b) => b !== a && b.method === a.method && b.matches(a.sample)).map((b) => `${a.method} ${a.path} ~ ${b.path}`));
+    expect(overlaps).toEqual([]);
   });
 
   it('name each method and path once', () => {

@@ -1,39 +1,49 @@
 import type { RequestHandler } from 'express';
-import type { Db } from '../../db/connect';
 import { DomainError } from '../../domain/errors';
-import { userForApiToken } from '../../auth/api-tokens';
 import type { TokenSigner } from '../../auth/jwt';
+import type { PrincipalCache } from '../../auth/principal-cache';
 import type { UserClaims } from '../../auth/sessions';
 import { secretKind } from '../../auth/secret-tokens';
-import { findUserById } from '../../auth/users';
+
+const SCHEME = 'Bearer ';
+const MAX_TOKEN = 4_096;
+const SPACE = /\s/;
+
+/** The token of `Bearer <token>` (1 to 4,096 characters, no white space), else undefined. */
+export function bearerToken(header: string): string | undefined {
+  if (!header.startsWith(SCHEME)) return undefined;
+  const token = header.slice(SCHEME.length);
+  return token.length > 0 && token.length <= MAX_TOKEN && !SPACE.test(token) ? token : undefined;
+}
 
 /**
  * Reads `Authorization: Bearer …` when present: an API token (`kvt_…`) or a user access JWT.
  * A present but bad token is a 401 at once; no token leaves the request anonymous and the route
- * decides (requirePrincipal).
+ * decides (requirePrincipal). Who is behind a token comes through `principals` (auth/principal-cache:
+ * at most a few seconds old, and dropped at once when revoked in this process).
  */
-export function authenticate(deps: { db: Db; userTokens: TokenSigner<UserClaims> }): RequestHandler {
-  return async (req, _res, next) => {
-    const header = req.get('authorization');
+export function authenticate(deps: { principals: PrincipalCache; userTokens: TokenSigner<UserClaims> }): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.headers.authorization;
     if (!header) return next();
-    const m = /^Bearer ([^\s]{1,4096})$/.exec(header);
-    if (!m) return next(new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"'));
-    const token = m[1]!;
-    try {
-      if (secretKind(token) === 'kvt') {
-        const user = await userForApiToken(deps.db, token);
-        if (!user) throw new DomainError('UNAUTHENTICATED', 'invalid token');
-        req.principal = { kind: 'api-token', userId: user.id, email: user.email, role: user.role };
-      } else {
-        const claims = await deps.userTokens.verify(token);
-        // The role comes from the database, not the token: a demoted admin loses rights at once.
-        const user = await findUserById(deps.db, claims.sub);
-        if (!user) throw new DomainError('UNAUTHENTICATED', 'invalid token');
-        req.principal = { kind: 'user', userId: user.id, email: user.email, role: user.role };
-      }
+    const token = bearerToken(header);
+    if (token === undefined) return next(new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"'));
+    resolve(deps, token).then((principal) => {
+      req.principal = principal;
       next();
-    } catch (e) {
-      next(e);
-    }
+    }, next);
   };
+}
+
+async function resolve(deps: { principals: PrincipalCache; userTokens: TokenSigner<UserClaims> }, token: string) {
+  if (secretKind(token) === 'kvt') {
+    const user = await deps.principals.apiToken(token);
+    if (!user) throw new DomainError('UNAUTHENTICATED', 'invalid token');
+    return { kind: 'api-token' as const, userId: user.id, email: user.email, role: user.role };
+  }
+  const claims = await deps.userTokens.verify(token);
+  // The role comes from the database, not the token: a demoted admin loses rights (principal-cache bounds how soon).
+  const user = await deps.principals.user(claims.sub);
+  if (!user) throw new DomainError('UNAUTHENTICATED', 'invalid token');
+  return { kind: 'user' as const, userId: user.id, email: user.email, role: user.role };
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../auth/api-tokens';
+import type { PrincipalCache } from '../../auth/principal-cache';
 import { listOf, type RouteDoc } from '../openapi';
 import { requirePrincipal } from '../principal';
 import { parseInput } from '../validate';
@@ -9,7 +10,7 @@ import { parseInput } from '../validate';
 const createBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
 const idParams = z.object({ id: z.string().regex(/^tok_[a-z0-9]{20}$/, 'not an api token id') });
 
-export function apiTokenRoutes(deps: { db: Db }): Router {
+export function apiTokenRoutes(deps: { db: Db; principals: Pick<PrincipalCache, 'forgetApiToken'> }): Router {
   const r = Router();
   r.post('/api-tokens', async (req, res) => {
     const p = requirePrincipal(req);
@@ -27,6 +28,8 @@ export function apiTokenRoutes(deps: { db: Db }): Router {
     const { id } = parseInput(idParams, req.params, 'params');
     res.locals.audit = { action: 'api-token.revoke', target: `api-token:${id}` };
     await revokeApiToken(deps.db, p.userId, id);
+    // Refused from the next request on, whatever this process remembered of it.
+    deps.principals.forgetApiToken(id);
     res.status(204).end();
   });
   return r;
