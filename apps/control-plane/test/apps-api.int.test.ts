@@ -145,6 +145,40 @@ describe('apps', () => {
     expect((await carol.api.get('/api/v1/apps?cursor=bm9wZQ')).status).toBe(400);
   });
 
+  it('lists by project and pages projects; the admin lists everyone, also by project and with a cursor', async () => {
+    const dave = await registerCustomer(cp.api, 'dave', { admin, tier: 'business' });
+    const p1 = (await dave.api.post<{ id: string }>('/api/v1/projects', { name: 'one' })).body.id;
+    const p2 = (await dave.api.post<{ id: string }>('/api/v1/projects', { name: 'two' })).body.id;
+    const a1 = (await createApp(dave, p1)).body.id;
+    const a2 = (await createApp(dave, p2)).body.id;
+    const a3 = (await createApp(dave, p2)).body.id;
+    type Page<T> = { items: T[]; nextCursor: string | null };
+    const ids = (b: Page<{ id: string }>) => b.items.map((x) => x.id);
+    expect(ids((await dave.api.get<Page<AppBody>>(`/api/v1/apps?projectId=${p2}`)).body)).toEqual([a3, a2]);
+    const byProject = await dave.api.get<Page<AppBody>>(`/api/v1/apps?projectId=${p2}&limit=1`);
+    expect(ids(byProject.body)).toEqual([a3]);
+    expect(ids((await dave.api.get<Page<AppBody>>(`/api/v1/apps?projectId=${p2}&limit=1&cursor=${byProject.body.nextCursor}`)).body)).toEqual([a2]);
+    // another customer's project id filters to nothing of theirs
+    expect((await alice.api.get<Page<AppBody>>(`/api/v1/apps?projectId=${p2}`)).body.items).toEqual([]);
+
+    const projects = await dave.api.get<Page<{ id: string; ownerId: string }>>('/api/v1/projects?limit=1');
+    expect(ids(projects.body)).toEqual([p2]);
+    const rest = await dave.api.get<Page<{ id: string }>>(`/api/v1/projects?limit=1&cursor=${projects.body.nextCursor}`);
+    expect(ids(rest.body)).toEqual([p1]);
+    expect(rest.body.nextCursor).toBeNull();
+
+    // the admin sees every tenant's rows, newest first, and pages them
+    const all = await admin.get<Page<AppBody>>('/api/v1/apps?limit=3');
+    expect(ids(all.body)).toEqual([a3, a2, a1]);
+    expect((await admin.get<Page<AppBody>>(`/api/v1/apps?limit=200&cursor=${all.body.nextCursor}`)).body.items.map((a) => a.id)).not.toContain(a1);
+    expect(ids((await admin.get<Page<AppBody>>(`/api/v1/apps?projectId=${p1}`)).body)).toEqual([a1]);
+    const adminProjects = await admin.get<Page<{ id: string }>>('/api/v1/projects?limit=2');
+    expect(ids(adminProjects.body)).toEqual([p2, p1]);
+    const olderProjects = await admin.get<Page<{ id: string }>>(`/api/v1/projects?limit=200&cursor=${adminProjects.body.nextCursor}`);
+    expect(ids(olderProjects.body)).toContain(aliceProject);
+    expect(ids(olderProjects.body)).not.toContain(p1);
+  });
+
   it('fails a deploy with NO_CAPACITY and the scheduler reasons when no node can take it', async () => {
     const app = await createApp(alice, aliceProject);
     const queued = await alice.api.post<DeployBody>(`/api/v1/apps/${app.body.id}/deploys`, {});

@@ -3,6 +3,7 @@
 // inside the desired state of the nodes that run the app. A change cuts a new release with the
 // new env and rolls it out, in the same transaction as the change.
 import type { Db } from '../db/connect';
+import { preparedQuery } from '../access/prepared-query';
 import type { SecretBox } from '../secrets/secret-box';
 import { envNamesAfter, envVarAad, type EnvPatch } from '../secrets/env-vars';
 import { createDeploy } from '../deploys/deploys';
@@ -15,14 +16,15 @@ export interface EnvVarView {
 }
 
 export async function listEnv(db: Db, box: SecretBox, appId: string): Promise<EnvVarView[]> {
-  const rows = await db('env_vars').where({ app_id: appId }).orderBy('key').select<Array<{ key: string; ciphertext: string; secret: boolean }>>('key', 'ciphertext', 'secret');
+  const rows = await preparedQuery<{ key: string; ciphertext: string; secret: boolean }>(db, 'env_list', 'select key, ciphertext, secret from env_vars where app_id = $1 order by key', [appId]);
   return rows.map((r) => (r.secret ? { key: r.key, secret: true } : { key: r.key, secret: false, value: box.open(r.ciphertext, envVarAad(appId, r.key)) }));
 }
 
 export async function patchEnv(db: Db, box: SecretBox, appId: string, patch: EnvPatch, actor: string): Promise<{ vars: EnvVarView[]; deploy: DeployView | undefined }> {
   const deploy = await db.transaction(async (trx) => {
-    await trx('apps').where({ id: appId }).forUpdate().first('id');
-    const existing = (await trx('env_vars').where({ app_id: appId }).pluck('key')) as string[];
+    // The app row locked first, then the names read: concurrent changes of one app's env queue here.
+    await preparedQuery(trx, 'env_lock_app', 'select id from apps where id = $1 for update', [appId]);
+    const existing = (await preparedQuery<{ key: string }>(trx, 'env_keys', 'select key from env_vars where app_id = $1', [appId])).map((r) => r.key);
     envNamesAfter(existing, patch);
     if (patch.unset.length > 0) await trx('env_vars').where({ app_id: appId }).whereIn('key', patch.unset).delete();
     if (patch.set.length > 0) {

@@ -4,6 +4,7 @@ import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
 import { DomainError } from '../domain/errors';
 import { loadOwned, type Caller } from '../access/load-owned';
+import { preparedQuery } from '../access/prepared-query';
 import { getPlan, type Plan } from '../catalog/plans';
 import { decodeCursor, toPage, type PageQuery } from '../http/pagination';
 import type { CreateAppInput, PatchAppInput } from './app-schemas';
@@ -15,8 +16,7 @@ import { gitTokenAad, planSourceChange, tokenColumns } from './git-credentials';
 const APP_COLUMNS = `a.*, (select r.number from releases r where r.id = a.current_release_id) as current_release_number`;
 
 export async function loadAppView(db: Db, appId: string, appsDomain: string): Promise<AppView> {
-  const res = await db.raw<{ rows: Array<AppRow & { current_release_number: number | null }> }>(`select ${APP_COLUMNS} from apps a where a.id = ?`, [appId]);
-  const row = res.rows[0];
+  const [row] = await preparedQuery<AppRow & { current_release_number: number | null }>(db, 'app_view', `select ${APP_COLUMNS} from apps a where a.id = $1`, [appId]);
   if (!row) throw new DomainError('NOT_FOUND', 'app not found');
   return appView(row, appsDomain);
 }
@@ -50,19 +50,19 @@ export async function createApp(db: Db, secrets: SecretBox, caller: Caller, inpu
 }
 
 export async function listApps(db: Db, caller: Caller, page: PageQuery & { projectId?: string | undefined }, appsDomain: string) {
-  const q = db
-    .from('apps as a')
-    .whereNull('a.deleted_at')
-    .orderBy([{ column: 'a.created_at', order: 'desc' }, { column: 'a.id', order: 'desc' }])
-    .limit(page.limit + 1)
-    .select(db.raw(APP_COLUMNS));
-  if (caller.role !== 'admin') q.where('a.owner_id', caller.userId);
-  if (page.projectId) q.where('a.project_id', page.projectId);
+  // One prepared statement per combination of filters: the texts are fixed, the values are bound.
+  const where = ['a.deleted_at is null'];
+  const values: unknown[] = [];
+  const bind = (v: unknown) => `$${values.push(v)}`;
+  if (caller.role !== 'admin') where.push(`a.owner_id = ${bind(caller.userId)}`);
+  if (page.projectId) where.push(`a.project_id = ${bind(page.projectId)}`);
   if (page.cursor) {
     const c = decodeCursor(page.cursor);
-    q.whereRaw('(a.created_at, a.id) < (?::timestamptz, ?)', [c.at, c.id]);
+    where.push(`(a.created_at, a.id) < (${bind(c.at)}::timestamptz, ${bind(c.id)})`);
   }
-  const rows = (await q) as Array<AppRow & { current_release_number: number | null }>;
+  const text = `select ${APP_COLUMNS} from apps a where ${where.join(' and ')} order by a.created_at desc, a.id desc limit ${bind(page.limit + 1)}`;
+  const name = `apps_list_${caller.role === 'admin' ? 'all' : 'own'}${page.projectId ? '_project' : ''}${page.cursor ? '_after' : ''}`;
+  const rows = await preparedQuery<AppRow & { current_release_number: number | null }>(db, name, text, values);
   return toPage(rows, page.limit, (r) => appView(r, appsDomain));
 }
 
@@ -81,6 +81,10 @@ export async function patchApp(db: Db, secrets: SecretBox, app: AppRow, input: P
   }
   if (input.port !== undefined) changes.port = input.port;
   if (input.healthCheck) changes.health_check = JSON.stringify(input.healthCheck);
-  await db('apps').where({ id: app.id }).whereNull('deleted_at').update(changes);
-  return loadAppView(db, app.id, appsDomain);
+  // The changed row comes back with the update: one round trip, not an update and then a read.
+  const [row] = (await db('apps as a').where('a.id', app.id).whereNull('a.deleted_at').update(changes).returning(db.raw(APP_COLUMNS))) as unknown as Array<
+    AppRow & { current_release_number: number | null }
+  >;
+  // Deleted meanwhile: nothing was changed; answer with the row as it now is.
+  return row ? appView(row, appsDomain) : loadAppView(db, app.id, appsDomain);
 }

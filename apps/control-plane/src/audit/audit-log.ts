@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect';
+import { preparedQuery } from '../access/prepared-query';
 
 export interface AuditEntry {
   actorType: 'user' | 'api-token' | 'node' | 'system' | 'anonymous';
@@ -11,15 +12,18 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+const INSERT = `insert into audit_log (actor_type, actor_id, action, target, ip, status, request_id, details) values ($1, $2, $3, $4, $5, $6, $7, $8)`;
+
+/** One row per call; prepared once per connection (every mutating request writes one). */
 export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
-  await db('audit_log').insert({
-    actor_type: e.actorType,
-    actor_id: e.actorId,
-    action: e.action,
-    target: e.target,
-    ip: e.ip,
-    status: e.status ?? null,
-    request_id: e.requestId ?? null,
-    details: e.details ? JSON.stringify(e.details) : null,
-  });
+  await preparedQuery(db, 'audit_insert', INSERT, [
+    e.actorType,
+    e.actorId,
+    e.action,
+    e.target,
+    e.ip,
+    e.status ?? null,
+    e.requestId ?? null,
+    e.details ? JSON.stringify(e.details) : null,
+  ]);
 }

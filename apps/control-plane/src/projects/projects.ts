@@ -4,6 +4,7 @@ import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
 import { DomainError } from '../domain/errors';
 import type { Caller } from '../access/load-owned';
+import { preparedQuery } from '../access/prepared-query';
 import { decodeCursor, toPage, type PageQuery } from '../http/pagination';
 
 export interface ProjectRow {
@@ -36,13 +37,18 @@ export async function createProject(db: Db, ownerId: string, name: string): Prom
 
 /** A customer's own projects; an admin sees every project. Newest first. */
 export async function listProjects(db: Db, caller: Caller, page: PageQuery) {
-  const q = db('projects').whereNull('deleted_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit + 1);
-  if (caller.role !== 'admin') q.where({ owner_id: caller.userId });
+  // One prepared statement per combination of filters: the texts are fixed, the values are bound.
+  const where = ['deleted_at is null'];
+  const values: unknown[] = [];
+  const bind = (v: unknown) => `$${values.push(v)}`;
+  if (caller.role !== 'admin') where.push(`owner_id = ${bind(caller.userId)}`);
   if (page.cursor) {
     const c = decodeCursor(page.cursor);
-    q.whereRaw('(created_at, id) < (?::timestamptz, ?)', [c.at, c.id]);
+    where.push(`(created_at, id) < (${bind(c.at)}::timestamptz, ${bind(c.id)})`);
   }
-  const rows = await q.select<ProjectRow[]>('id', 'owner_id', 'name', 'created_at');
+  const text = `select id, owner_id, name, created_at from projects where ${where.join(' and ')} order by created_at desc, id desc limit ${bind(page.limit + 1)}`;
+  const name = `projects_list_${caller.role === 'admin' ? 'all' : 'own'}${page.cursor ? '_after' : ''}`;
+  const rows = await preparedQuery<ProjectRow>(db, name, text, values);
   return toPage(rows, page.limit, projectView);
 }
 
