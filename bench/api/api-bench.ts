@@ -92,6 +92,12 @@ export async function runApi(): Promise<void> {
         `agents ${hb1.ready} ready after the run, ${hb1.heartbeats - hb0.heartbeats} heartbeats during it, ${hb1.closes - hb0.closes} closes`,
     );
     printAndReport(load, connections, hb1.ready, heartbeatS);
+    // CPU per request: less sensitive than throughput to what else the shared machine is running.
+    const answered = load.ops.reduce((n, o) => n + o.latencies.length + o.failures, 0);
+    const perRequest = (us: number) => Math.round(us / Math.max(1, answered));
+    log(ID, `CPU per request: control plane ${perRequest(cpu1.cp - cpu0.cp)} µs, PostgreSQL ${perRequest(cpu1.db - cpu0.db)} µs (${answered} requests answered)`);
+    report({ bench: ID, name: 'cp_cpu_per_request_us', value: perRequest(cpu1.cp - cpu0.cp), unit: 'µs' });
+    report({ bench: ID, name: 'pg_cpu_per_request_us', value: perRequest(cpu1.db - cpu0.db), unit: 'µs' });
     if (rate === 0) {
       const total = load.ops.reduce((n, o) => n + o.latencies.length, 0) / load.seconds;
       log(ID, `note: closed loop, so mean latency = ${connections} clients / ${total.toFixed(0)} requests/s = ${((connections / total) * 1000).toFixed(1)} ms (Little's law); a read p95 <= 10 ms with ${connections} clients needs well over ${(connections / 0.01).toLocaleString('en-US')} requests/s. API_RATE=<requests/s> offers a fixed rate instead.`);
