@@ -286,6 +286,19 @@ describe('env', () => {
     }
     const unset = await alice.api.patch<{ vars: unknown[] }>(`/api/v1/apps/${app.body.id}/env`, { unset: ['GREETING'] });
     expect(unset.body.vars).toEqual([{ key: 'DB_PASSWORD', secret: true }]);
+    // Nothing to roll out: no deploy queued, no release cut, the app not marked deploying.
+    expect(await cp.db('deploys').where({ app_id: app.body.id }).count<Array<{ count: string }>>('* as count')).toEqual([{ count: '0' }]);
+    expect(await cp.db('releases').where({ app_id: app.body.id }).count<Array<{ count: string }>>('* as count')).toEqual([{ count: '0' }]);
+    expect((await alice.api.get<AppBody>(`/api/v1/apps/${app.body.id}`)).body.status).toBe('created');
+  });
+
+  it('refuses an env change of a never-deployed app being deleted, storing nothing', async () => {
+    const app = await createApp(alice, aliceProject);
+    await cp.db('apps').where({ id: app.body.id }).update({ status: 'deleting' });
+    const res = await alice.api.patch<{ error: { code: string } }>(`/api/v1/apps/${app.body.id}/env`, { set: { LATE: 'x' } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('CONFLICT');
+    expect(await cp.db('env_vars').where({ app_id: app.body.id })).toEqual([]);
   });
 
   it.each([

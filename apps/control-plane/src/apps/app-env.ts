@@ -23,7 +23,12 @@ export async function listEnv(db: Db, box: SecretBox, appId: string): Promise<En
 export async function patchEnv(db: Db, box: SecretBox, appId: string, patch: EnvPatch, actor: string): Promise<{ vars: EnvVarView[]; deploy: DeployView | undefined }> {
   const deploy = await db.transaction(async (trx) => {
     // The app row locked first, then the names read: concurrent changes of one app's env queue here.
-    await preparedQuery(trx, 'env_lock_app', 'select id from apps where id = $1 for update', [appId]);
+    const [app] = await preparedQuery<{ current_release_id: string | null; status: string; deleted_at: Date | null }>(
+      trx,
+      'env_lock_app_release',
+      'select current_release_id, status, deleted_at from apps where id = $1 for update',
+      [appId],
+    );
     const existing = (await preparedQuery<{ key: string }>(trx, 'env_keys', 'select key from env_vars where app_id = $1', [appId])).map((r) => r.key);
     envNamesAfter(existing, patch);
     if (patch.unset.length > 0) await trx('env_vars').where({ app_id: appId }).whereIn('key', patch.unset).delete();
@@ -33,6 +38,9 @@ export async function patchEnv(db: Db, box: SecretBox, appId: string, patch: Env
         .onConflict(['app_id', 'key'])
         .merge(['ciphertext', 'secret', 'updated_at']);
     }
+    // Never deployed (and not going away): the new env waits for the first deploy, and there is
+    // no release to cut, so the deploy's own lock, read and savepoint are not worth their round trips.
+    if (app && app.current_release_id === null && app.status !== 'deleting' && app.deleted_at === null) return undefined;
     return createDeploy(trx, appId, { kind: 'config' }, actor);
   });
   return { vars: await listEnv(db, box, appId), deploy };
