@@ -6,6 +6,7 @@ import {
   checkCompatibility,
   encodeFrame,
   parseFrame,
+  type AllocationStatus,
   type Frame,
   type FrameToControlPlane,
   type ParseResult,
@@ -50,6 +51,8 @@ export class AgentSession {
   private lastRefill: number;
   alive = true;
   private heardSinceCheck = false;
+  /** the allocations of the last heartbeat the fast path took: the next identical report reuses them */
+  private lastAllocations: readonly AllocationStatus[] | undefined;
   generation = 0;
 
   constructor(
@@ -148,8 +151,9 @@ export class AgentSession {
       const text = data.toString('utf8');
       if (this.state === 'ready') {
         // The hot path: a heartbeat the hand-written check takes, or parseFrame for anything else.
-        const heartbeat = parseHeartbeatFast(text, this.host.maxFrameBytes);
+        const heartbeat = parseHeartbeatFast(text, this.host.maxFrameBytes, this.lastAllocations);
         if (heartbeat) {
+          this.lastAllocations = heartbeat.payload.allocations;
           this.host.live.heartbeat(this.nodeId, heartbeat.payload.usage, this.host.now(), heartbeat.payload.allocations);
           return;
         }

@@ -170,6 +170,74 @@ describe('parseHeartbeatFast', () => {
     expect(parse(variants[0]!)).toMatchObject({ ok: false, error: { code: 'FRAME_TOO_LARGE' } });
   });
 
+  it('with the previous report of the connection: agrees with parseFrame on random mutations, and keeps an identical list', () => {
+    fc.assert(
+      fc.property(heartbeat, fc.nat(), junk, fc.constantFrom<'replace' | 'delete' | 'add'>('replace', 'delete', 'add'), (f, pick, value, mode) => {
+        const first = parseHeartbeatFast(encode(f));
+        fc.pre(first !== undefined);
+        const previous = first.payload.allocations;
+        // the same report again: the list already held is given back
+        expect(parseHeartbeatFast(encode(f), undefined, previous)!.payload.allocations).toBe(previous);
+        const text = mutate(f, pick, value, mode);
+        const fast = parseHeartbeatFast(text, undefined, previous);
+        const slow = parse(text);
+        if (fast !== undefined) {
+          expect(slow.ok, `fast path accepted what parseFrame refuses: ${text.slice(0, 300)}`).toBe(true);
+          if (slow.ok) expect(fast).toStrictEqual(slow.frame);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('with the previous report of another heartbeat: agrees with parseFrame on random mutations', () => {
+    fc.assert(
+      fc.property(heartbeat, heartbeat, fc.nat(), junk, fc.constantFrom<'replace' | 'delete' | 'add'>('replace', 'delete', 'add'), (f, g, pick, value, mode) => {
+        const first = parseHeartbeatFast(encode(g));
+        fc.pre(first !== undefined);
+        // g's allocations in place of f's first ones: equal strings at the same places, other fields mutated
+        const mixed = { ...f, payload: { ...f.payload, allocations: [...first.payload.allocations.slice(0, 2), ...f.payload.allocations] } };
+        const text = mutate(mixed, pick, value, mode);
+        const fast = parseHeartbeatFast(text, undefined, first.payload.allocations);
+        const slow = parse(text);
+        if (fast !== undefined) {
+          expect(slow.ok, `fast path accepted what parseFrame refuses: ${text.slice(0, 300)}`).toBe(true);
+          if (slow.ok) expect(fast).toStrictEqual(slow.frame);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('with the previous report: a list differing in a key or in the sign of a zero is checked, not reused', () => {
+    const frame = (allocation: string) =>
+      `{"type":"heartbeat","payload":{"sentAt":"2030-01-01T00:00:00Z","appliedGeneration":1,"usage":{"cpuPercent":1,"load1":0,"load5":0,"load15":0,"memoryUsedMb":1,"memoryTotalMb":1,"diskUsedMb":1,"diskTotalMb":1,"netRxBytes":0,"netTxBytes":0,"containerCount":0},"allocations":[${allocation}]}}`;
+    const previous = parseHeartbeatFast(frame('{"allocationId":"a1","state":"healthy","restarts":0}'))!.payload.allocations;
+    const variants = [
+      frame('{"allocationId":"a1","state":"healthy","restarts":0,"extra":1}'),
+      frame('{"allocationId":"a1","state":"healthy","restarts":0,"__proto__":{"polluted":1}}'),
+      frame('{"allocationId":"a1","state":"healthy","restarts":0},{"allocationId":"a1","state":"healthy","restarts":0}'),
+      frame('{"allocationId":"a1","state":"healthy","restarts":-0}'),
+      frame('{"allocationId":"a1","state":"healthy"}'),
+      frame('{"allocationId":"-a1","state":"healthy","restarts":0}'),
+      frame('{"state":"healthy","restarts":0,"x":1}'),
+      frame('{"allocationId":"a1","state":"healthy","restarts":0,"containerId":null}'),
+      frame('{"allocationId":"a1","state":"healthy","restarts":0},{"state":"healthy","restarts":0,"x":1}'),
+    ];
+    for (const v of variants) {
+      const fast = parseHeartbeatFast(v, undefined, previous);
+      if (fast) expect(fast.payload.allocations).not.toBe(previous);
+      const slow = parse(v);
+      if (fast !== undefined) expect(slow.ok && fast).toStrictEqual(slow.ok && slow.frame);
+    }
+    expect(parseHeartbeatFast(variants[0]!, undefined, previous)).toBeUndefined();
+    expect(parseHeartbeatFast(variants[6]!, undefined, previous)).toBeUndefined();
+    expect(parseHeartbeatFast(variants[7]!, undefined, previous)).toBeUndefined();
+    // past the end of the previous list nothing is known: a missing id is still missing
+    expect(parseHeartbeatFast(variants[8]!, undefined, previous)).toBeUndefined();
+    expect(Object.is(parseHeartbeatFast(variants[3]!, undefined, previous)!.payload.allocations[0]!.restarts, -0)).toBe(true);
+  });
+
   it('takes only heartbeats within its size bound and the frame limit given', () => {
     const other = JSON.stringify({ type: 'token-refresh-request', payload: {} });
     expect(parseHeartbeatFast(other)).toBeUndefined();

@@ -65,9 +65,15 @@ const count = (o: Json): number => {
  * A heartbeat frame as parseFrame(text, { direction: 'to-control-plane' }) would return it, or
  * undefined (not a heartbeat, larger than the fast path takes, invalid, or with keys the schema
  * would strip: let parseFrame decide). `text` must be the frame's text (already valid UTF-8, as
- * `ws` guarantees for text messages).
+ * `ws` guarantees for text messages). `previousAllocations`: the allocations of the last frame
+ * this returned for the same connection; strings equal to theirs are not matched again, and an
+ * identical list is returned as that array (deep-equal to what parseFrame would give).
  */
-export function parseHeartbeatFast(text: string, maxBytes: number = MAX_FRAME_BYTES['to-control-plane']): Frame<'heartbeat'> | undefined {
+export function parseHeartbeatFast(
+  text: string,
+  maxBytes: number = MAX_FRAME_BYTES['to-control-plane'],
+  previousAllocations?: readonly AllocationStatus[],
+): Frame<'heartbeat'> | undefined {
   if (!HEARTBEAT_FAST_PATH_ENABLED || text.length > HEARTBEAT_FAST_PATH_MAX_CHARS || !text.startsWith(PREFIX)) return undefined;
   // At most three UTF-8 bytes per UTF-16 unit: when that could exceed the limit, parseFrame counts.
   if (text.length * 3 > maxBytes) return undefined;
@@ -107,52 +113,85 @@ export function parseHeartbeatFast(text: string, maxBytes: number = MAX_FRAME_BY
     return undefined;
   }
   if (!Array.isArray(allocations) || allocations.length > MAX_ALLOCATIONS_PER_NODE) return undefined;
-  for (const a of allocations as unknown[]) if (!isAllocation(a)) return undefined;
+  let same = previousAllocations !== undefined && previousAllocations.length === allocations.length;
+  for (let i = 0; i < allocations.length; i++) {
+    const checked = checkAllocation(allocations[i], previousAllocations?.[i]);
+    if (checked === INVALID) return undefined;
+    if (checked === CHANGED) same = false;
+  }
+  // The same report as last time (an idle node, or one whose replicas' figures did not move): the
+  // array this node's state already holds is given back, and the one just parsed is garbage at once.
+  if (same) payload.allocations = previousAllocations;
   // JSON.parse built fresh objects of exactly the schema's keys (counted above), so they are the
   // output as they are: no copy.
   return env as unknown as Frame<'heartbeat'>;
 }
 
-function isAllocation(a: unknown): a is AllocationStatus {
-  if (!isObject(a)) return false;
+const INVALID = 0;
+const CHANGED = 1;
+const SAME = 2;
+
+/**
+ * INVALID, or valid and CHANGED from `known`, or valid and the SAME as `known` (every schema field
+ * the same value by Object.is, so -0 stays -0; the key count then shows there is no other key).
+ * `known`: the allocation at the same place in this connection's previous report, which passed
+ * these checks: a string equal to its counterpart there is not matched against its pattern again
+ * (ids, container ids, upstreams and start times repeat heartbeat after heartbeat).
+ */
+function checkAllocation(a: unknown, known: AllocationStatus | undefined): typeof INVALID | typeof CHANGED | typeof SAME {
+  if (!isObject(a)) return INVALID;
   const { allocationId, state, containerId, upstream, restarts, cpuPercent, memoryMb, netRxBytes, netTxBytes, startedAt, message } = a;
   let keys = 3;
-  if (typeof allocationId !== 'string' || !ID.test(allocationId)) return false;
-  if (!STATES.has(state)) return false;
-  if (!safeInt(restarts, 0, Number.MAX_SAFE_INTEGER)) return false;
+  if (typeof allocationId !== 'string' || (allocationId !== known?.allocationId && !ID.test(allocationId))) return INVALID;
+  if (!STATES.has(state)) return INVALID;
+  if (!safeInt(restarts, 0, Number.MAX_SAFE_INTEGER)) return INVALID;
   if (containerId !== undefined) {
     keys++;
-    if (typeof containerId !== 'string' || !CONTAINER_ID.test(containerId)) return false;
+    if (typeof containerId !== 'string' || (containerId !== known?.containerId && !CONTAINER_ID.test(containerId))) return INVALID;
   }
   if (upstream !== undefined) {
     keys++;
-    if (typeof upstream !== 'string' || !isHostPort(upstream)) return false;
+    if (typeof upstream !== 'string' || (upstream !== known?.upstream && !isHostPort(upstream))) return INVALID;
   }
   if (cpuPercent !== undefined) {
     keys++;
-    if (!inRange(cpuPercent, 0, 409_600)) return false;
+    if (!inRange(cpuPercent, 0, 409_600)) return INVALID;
   }
   if (memoryMb !== undefined) {
     keys++;
-    if (!inRange(memoryMb, 0, MEGABYTES_MAX)) return false;
+    if (!inRange(memoryMb, 0, MEGABYTES_MAX)) return INVALID;
   }
   if (netRxBytes !== undefined) {
     keys++;
-    if (!safeInt(netRxBytes, 0, Number.MAX_SAFE_INTEGER)) return false;
+    if (!safeInt(netRxBytes, 0, Number.MAX_SAFE_INTEGER)) return INVALID;
   }
   if (netTxBytes !== undefined) {
     keys++;
-    if (!safeInt(netTxBytes, 0, Number.MAX_SAFE_INTEGER)) return false;
+    if (!safeInt(netTxBytes, 0, Number.MAX_SAFE_INTEGER)) return INVALID;
   }
   if (startedAt !== undefined) {
     keys++;
-    if (typeof startedAt !== 'string' || !ISO_TIME.test(startedAt)) return false;
+    if (typeof startedAt !== 'string' || (startedAt !== known?.startedAt && !ISO_TIME.test(startedAt))) return INVALID;
   }
   if (message !== undefined) {
     keys++;
-    if (typeof message !== 'string' || message.length > MAX_MESSAGE_CHARS) return false;
+    if (typeof message !== 'string' || message.length > MAX_MESSAGE_CHARS) return INVALID;
   }
-  return count(a) === keys;
+  if (count(a) !== keys) return INVALID;
+  return known !== undefined &&
+    Object.is(allocationId, known.allocationId) &&
+    Object.is(state, known.state) &&
+    Object.is(containerId, known.containerId) &&
+    Object.is(upstream, known.upstream) &&
+    Object.is(restarts, known.restarts) &&
+    Object.is(cpuPercent, known.cpuPercent) &&
+    Object.is(memoryMb, known.memoryMb) &&
+    Object.is(netRxBytes, known.netRxBytes) &&
+    Object.is(netTxBytes, known.netTxBytes) &&
+    Object.is(startedAt, known.startedAt) &&
+    Object.is(message, known.message)
+    ? SAME
+    : CHANGED;
 }
 
 // An agent repeats the same upstreams heartbeat after heartbeat; the schema's own check (a regex
