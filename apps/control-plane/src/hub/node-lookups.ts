@@ -8,11 +8,14 @@ export interface NodeStanding {
 
 const MAX_BATCH = 1000;
 const MAX_IN_FLIGHT = 2;
+/** How long an upgrade waits for others to share its lookup (the handshake is this much later). */
+const GATHER_MS = 20;
 
 /**
  * Does this node exist, and is it revoked? Asked by every agent upgrade; after a control-plane
- * restart the whole fleet asks within seconds, so the questions that arrive while one query runs
- * go together in the next (one statement, not one round trip and query build per agent).
+ * restart the whole fleet asks within seconds, so the questions arriving within GATHER_MS of each
+ * other, and those that arrive while one query runs, go together (one statement, not one round trip
+ * and query build per agent).
  */
 export function createNodeLookups(db: Db) {
   async function run(batch: readonly string[]): Promise<Array<NodeStanding | undefined>> {
@@ -25,7 +28,7 @@ export function createNodeLookups(db: Db) {
     return batch.map((id) => found.get(id));
   }
 
-  const standing = createRequestBatcher<string, NodeStanding | undefined>({ maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, run });
+  const standing = createRequestBatcher<string, NodeStanding | undefined>({ maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, gatherMs: GATHER_MS, run });
   return { standing };
 }
 

@@ -34,6 +34,51 @@ describe('request batcher', () => {
     expect(g.batches).toEqual([['a'], ['b', 'c'], ['d']]);
   });
 
+  it('gatherMs 0: sends the requests of one turn of the event loop together, then the ones arriving meanwhile', async () => {
+    const g = gate();
+    const ask = createRequestBatcher<string, string>({ maxBatch: 3, maxInFlight: 1, gatherMs: 0, run: g.run });
+    const turn = ['a', 'b'].map(ask);
+    expect(g.batches).toEqual([]);
+    await settle();
+    expect(g.batches).toEqual([['a', 'b']]);
+    const later = ['c', 'd', 'e', 'f'].map(ask);
+    await settle();
+    expect(g.batches).toEqual([['a', 'b']]);
+    g.release();
+    expect(await Promise.all(turn)).toEqual(['A', 'B']);
+    await settle();
+    expect(g.batches).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    g.release();
+    await settle();
+    g.release();
+    expect(await Promise.all(later)).toEqual(['C', 'D', 'E', 'F']);
+    expect(g.batches).toEqual([['a', 'b'], ['c', 'd', 'e'], ['f']]);
+  });
+
+  it('gatherMs: a lone request waits that long for others, which join its batch', async () => {
+    const g = gate();
+    const ask = createRequestBatcher<string, string>({ maxBatch: 10, maxInFlight: 2, gatherMs: 30, run: g.run });
+    const first = ask('a');
+    await settle();
+    expect(g.batches).toEqual([]);
+    await new Promise((r) => setTimeout(r, 10));
+    const second = ask('b');
+    expect(g.batches).toEqual([]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(g.batches).toEqual([['a', 'b']]);
+    g.release();
+    expect(await Promise.all([first, second])).toEqual(['A', 'B']);
+    await settle();
+    // the next lone request waits again
+    const third = ask('c');
+    await settle();
+    expect(g.batches).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(g.batches).toEqual([['a', 'b'], ['c']]);
+    g.release();
+    expect(await third).toBe('C');
+  });
+
   it('keeps requests of one key out of the same batch, and rejects only the refused one', async () => {
     const g = gate();
     const ask = createRequestBatcher<string, string>({ maxBatch: 10, maxInFlight: 1, key: (r) => r.replace(/\d$/, ''), run: g.run });

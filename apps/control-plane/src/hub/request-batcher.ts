@@ -1,6 +1,7 @@
 // Requests that arrive while a statement runs go together in the next one: after a control-plane
 // restart the whole fleet asks within seconds (admissions, node lookups), and one round trip plus
-// one query build per agent was most of what that cost. A lone request goes at once.
+// one query build per agent was most of what that cost. A lone request goes at once, or (gatherMs)
+// after a short wait with the others that arrived meanwhile.
 interface Pending<Req, Res> {
   req: Req;
   resolve(res: Res): void;
@@ -14,6 +15,13 @@ export interface RequestBatcherOptions<Req, Res> {
   maxInFlight: number;
   /** requests with the same key never share a batch: the later waits for the next one */
   key?: (req: Req) => string;
+  /**
+   * A request finding nothing queued waits this long (0: until the end of its turn of the event
+   * loop) for others to join its batch, rather than going alone at once: a fleet reconnecting after
+   * a restart arrives a few agents at a time, and a statement per agent or two was most of what
+   * re-admitting it cost. Unset: a lone request goes at once.
+   */
+  gatherMs?: number;
   /** one outcome per request, in order; an Error rejects that request alone */
   run(batch: readonly Req[]): Promise<ReadonlyArray<Res | Error>>;
 }
@@ -68,9 +76,22 @@ export function createRequestBatcher<Req, Res>(opts: RequestBatcherOptions<Req, 
     }
   }
 
+  let gathering = false;
+  const gathered = () => {
+    gathering = false;
+    pump();
+  };
+
   return (req) =>
     new Promise<Res>((resolve, reject) => {
       queue.push({ req, resolve, reject });
-      pump();
+      if (opts.gatherMs === undefined) pump();
+      else if (!gathering && queue.length === 1) {
+        // the first of a batch to come: the others gather behind it (a batch already waiting for a
+        // free statement slot needs no timer: it goes when one frees up)
+        gathering = true;
+        if (opts.gatherMs === 0) setImmediate(gathered);
+        else setTimeout(gathered, opts.gatherMs).unref();
+      }
     });
 }
