@@ -29,6 +29,8 @@ export interface ControlPlaneSettings {
   logLevel?: string;
   /** more KARVON_* settings (they win over the ones above) */
   env?: Record<string, string>;
+  /** more node options (e.g. --cpu-prof, which NODE_OPTIONS does not take) */
+  nodeArgs?: string[];
 }
 
 /** `npm run build` when the control plane's bundle is missing (never rebuilds an existing one). */
@@ -62,6 +64,7 @@ export interface ControlPlaneProcess {
 export async function startControlPlaneProcess(s: ControlPlaneSettings, timeoutMs = 90_000): Promise<ControlPlaneProcess> {
   const nodeArgs: string[] = [];
   if (s.inspectPort !== undefined) nodeArgs.push(`--inspect=127.0.0.1:${s.inspectPort}`);
+  nodeArgs.push(...(s.nodeArgs ?? []));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',

@@ -10,7 +10,11 @@
 import { report } from '../report';
 import { embeddedDatabaseUrl, freePort, sleep, startControlPlaneProcess, type ControlPlaneProcess, type ControlPlaneSettings } from './control-plane-process';
 import { adminLogin, listRegionNodes, registerFleet } from './fleet';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { envInt, log, percentile, query, round, tempDir, withResources } from './harness';
+import { cpuUs } from './proc';
+import { summarise, type CpuProfile } from './profile';
 import { startSim, startSims, totals, waitReady, type Sim } from './sim-pool';
 
 const ID = 'hub-detect';
@@ -29,6 +33,11 @@ export async function runHubDetect(): Promise<void> {
     const short: ControlPlaneSettings = { dataDir, port: await freePort(), pgPort: await freePort(), heartbeatSeconds: heartbeatS, graceSeconds: graceS };
     // HUB_DETECT_LOG_LEVEL (warn): the restarted process's log level, to see where a slow start spends its time.
     const production: ControlPlaneSettings = { ...short, heartbeatSeconds: 30, graceSeconds: 90, logLevel: process.env.HUB_DETECT_LOG_LEVEL ?? 'warn' };
+    // HUB_DETECT_PROFILE=1 (or a directory to keep the .cpuprofile in): the restarted process (the
+    // one re-admitting the fleet) runs with --cpu-prof; its profile, written at its exit, is
+    // summarised per re-admitted agent.
+    const profileEnv = process.env.HUB_DETECT_PROFILE;
+    const profileDir = !profileEnv ? undefined : profileEnv === '1' ? tempDir(res, 'karvon-bench-hub-detect-prof-') : profileEnv;
     let cp: ControlPlaneProcess = await startControlPlaneProcess(short);
     res.add('control plane', async () => {
       await cp.stop();
@@ -101,8 +110,17 @@ export async function runHubDetect(): Promise<void> {
     const connectS = (Date.now() - t) / 1000;
     log(ID, `${connected.ready}/${total} agents welcomed in ${connectS.toFixed(1)} s (token failures ${connected.tokenFailures}, upgrade failures ${connected.upgradeFailures})`);
     if (connected.ready < total) throw new Error(`only ${connected.ready} of ${total} agents connected`);
-    const r = await measureRestart(cp, production, sims, total, dbUrl, 'heartbeat 30 s, grace 90 s');
+    const restarted: ControlPlaneSettings = profileDir
+      ? { ...production, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=500'] }
+      : production;
+    const r = await measureRestart(cp, restarted, sims, total, dbUrl, 'heartbeat 30 s, grace 90 s');
     cp = r.cp;
+    if (profileDir) {
+      await cp.stop();
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) summarise(JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')) as CpuProfile, `restarted control plane, whole life (${r.readmitted} re-admissions)`, { count: r.readmitted, unit: 'agent' }, 25);
+      else log(ID, 'no CPU profile was written by the restarted process');
+    }
 
     report({ bench: ID, name: 'agents', value: total, unit: 'agents' });
     report({ bench: ID, name: 'register_s', value: round(registerS, 1), unit: 's' });
@@ -113,6 +131,8 @@ export async function runHubDetect(): Promise<void> {
     report({ bench: ID, name: 'readmit_p50_s', value: round(r.p50S, 1), unit: 's' });
     report({ bench: ID, name: 'readmit_all_s', value: round(r.allS, 1), unit: 's', anchor: 60, anchorLabel: 'target for 10,000, from SIGTERM', higherIsBetter: false });
     report({ bench: ID, name: 'readmit_after_ready_s', value: round(r.afterReadyS, 1), unit: 's' });
+    report({ bench: ID, name: 'restart_start_cpu_s', value: round(r.startCpuMs / 1000, 1), unit: 's' });
+    report({ bench: ID, name: 'readmit_cpu_ms_per_agent', value: round(r.readmitCpuMs / Math.max(1, r.readmitted), 2), unit: 'ms' });
     report({ bench: ID, name: 'false_offline', value: r.falseOffline, unit: 'nodes' });
     report({ bench: ID, name: 'suspect_max', value: r.suspectMax, unit: 'nodes' });
     report({ bench: ID, name: 'grace_s', value: graceS, unit: 's' });
@@ -136,6 +156,9 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
   // A slow start under the reconnecting fleet is part of the figure (timed from SIGTERM), not a failure.
   const cp = await startControlPlaneProcess(next, 240_000);
   const tReady = Date.now();
+  // The new process's CPU until it answered (database start, migrations, agents refused meanwhile),
+  // then until the last agent was welcomed again.
+  const startCpuUs = cpuUs(cp.pid);
   log(ID, `restart (${label}): old process stopped in ${stopMs} ms after SIGTERM, new pid ${cp.pid} ready in ${cp.startMs} ms`);
   let lastLog = Date.now();
   const after = await waitReady(sims, total, 150_000, (s) => {
@@ -144,6 +167,7 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
       log(ID, `re-admitting: ${s.ready}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s after SIGTERM; token failures so far ${s.tokenFailures - before.tokenFailures})`);
     }
   });
+  const readmitCpuUs = cpuUs(cp.pid) - startCpuUs;
   const welcomeTimes = (await Promise.all(sims.map((s) => s.welcomeTimes()))).flatMap((m) => Object.values(m));
   const readmitted = welcomeTimes.filter((w) => w >= t0).sort((x, y) => x - y);
   const allBackAt = readmitted.length > 0 ? readmitted[readmitted.length - 1]! : Number.NaN;
@@ -160,6 +184,8 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
     afterReadyS: (allBackAt - tReady) / 1000,
     falseOffline: watched.offline.size,
     suspectMax: watched.suspectMax,
+    startCpuMs: startCpuUs / 1000,
+    readmitCpuMs: readmitCpuUs / 1000,
   };
   log(
     ID,
@@ -167,7 +193,8 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
       `p50 ${r.p50S.toFixed(1)} s, all ${r.allS.toFixed(1)} s after SIGTERM (${r.afterReadyS.toFixed(1)} s after the new process was ready); ` +
       `token failures ${after.tokenFailures - before.tokenFailures}, upgrade failures ${after.upgradeFailures - before.upgradeFailures}; ` +
       `database polls ${watched.polls} (${watched.failed} while it was down), nodes offline at any poll ${r.falseOffline}, ` +
-      `most suspect at one poll ${r.suspectMax}; online at the end ${online}`,
+      `most suspect at one poll ${r.suspectMax}; online at the end ${online}; control-plane CPU ${(r.startCpuMs / 1000).toFixed(1)} s until ready, ` +
+      `then ${(r.readmitCpuMs / 1000).toFixed(1)} s until the last welcome (${(r.readmitCpuMs / Math.max(1, r.readmitted)).toFixed(2)} ms per re-admitted agent)`,
   );
   if (r.readmitted < total) log(ID, `WARNING: only ${r.readmitted} of ${total} agents re-admitted within the time limit; readmit_all_s is the last welcome seen`);
   return r;
