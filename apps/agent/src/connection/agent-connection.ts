@@ -16,6 +16,7 @@ import {
 import { backoffDelay } from './backoff';
 import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
 import { createEarlyReport } from './early-report';
+import { createUsageSource } from './usage-source';
 import { createHeldFrames } from './held-frames';
 
 export interface ConnectionDeps {
@@ -43,8 +44,11 @@ export interface ConnectionDeps {
 /** Why the connection loop ended for good: it never ends on a lost connection. */
 export type ConnectionEnd = 'stopped' | 'revoked' | 'incompatible';
 
-/** Changes within this make one early heartbeat; early heartbeats are at least the gap apart. */
-const EARLY_REPORT_DELAY_MS = 100;
+/**
+ * Changes within this make one early heartbeat (a reconcile pass reports its changes together);
+ * early heartbeats are at least the gap apart on average.
+ */
+const EARLY_REPORT_DELAY_MS = 20;
 const EARLY_REPORT_MIN_GAP_MS = 1_000;
 
 type SessionEnd = { kind: 'retry'; welcomed: boolean } | { kind: 'final'; end: ConnectionEnd };
@@ -115,8 +119,9 @@ export function createAgentConnection(deps: ConnectionDeps) {
         const ms = Math.max(1_000, (Date.parse(expiresAt) - Date.now()) * 0.75);
         refresh = setTimeout(() => send({ type: 'token-refresh-request', payload: {} }), ms);
       };
-      const early = createEarlyReport({ delayMs: EARLY_REPORT_DELAY_MS, minGapMs: EARLY_REPORT_MIN_GAP_MS, beat: () => void beat() });
-      const beat = async () => {
+      const early = createEarlyReport({ delayMs: EARLY_REPORT_DELAY_MS, minGapMs: EARLY_REPORT_MIN_GAP_MS, beat: () => void beat(true) });
+      const usage = createUsageSource(() => deps.usage());
+      const beat = async (changed = false) => {
         // A control plane that stopped answering pings and frames is treated as gone.
         if (Date.now() - lastHeard > intervalMs * 3 + 5_000) {
           log.warn('control plane silent; reconnecting');
@@ -127,10 +132,10 @@ export function createAgentConnection(deps: ConnectionDeps) {
         // time may hear nothing back for a while, so it asks itself (the pong counts as heard).
         if (Date.now() - lastHeard > intervalMs * 1.5 && ws.readyState === WebSocket.OPEN) ws.ping();
         try {
-          const [usage, allocations] = await Promise.all([deps.usage(), deps.allocations?.() ?? []]);
+          const [nodeUsage, allocations] = await Promise.all([usage.forHeartbeat(changed), deps.allocations?.() ?? []]);
           send({
             type: 'heartbeat',
-            payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage, allocations },
+            payload: { sentAt: new Date().toISOString(), appliedGeneration: deps.appliedGeneration(), usage: nodeUsage, allocations },
           });
           early.sent();
         } catch (err) {
