@@ -13,11 +13,14 @@ import type { LogLine } from '../../control-plane/src/logs/log-streams';
 import { startRealAgent, type RealAgent } from './real-agent';
 
 const REGION = 'logs-1';
-// 300 numbered lines at once, one line on stderr, then a tick every 50 ms, for ever.
+// 300 numbered lines at once, one line on stderr, then a tick every 50 ms, for ever. The server
+// starts listening only after 10 ticks: the replica is healthy (and the first stream asked for)
+// no sooner than that, so a tail of 5 is ticks only however fast the health probe is.
 const SCRIPT = [
-  'httpd -p 8080 -h /tmp',
   'i=0; while [ $i -lt 300 ]; do echo "out $i"; i=$((i+1)); done',
   'echo "to stderr" >&2',
+  'while [ $i -lt 310 ]; do echo "tick $i"; i=$((i+1)); sleep 0.05; done',
+  'httpd -p 8080 -h /tmp',
   'while :; do echo "tick $i"; i=$((i+1)); sleep 0.05; done',
 ].join('; ');
 
