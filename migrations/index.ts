@@ -10,6 +10,7 @@ import * as dispatch from './0006_dispatch';
 import * as certificates from './0007_certificates';
 import * as billing from './0008_billing';
 import * as gitCredentials from './0009_git_credentials';
+import * as routingVersion from './0010_routing_version';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   { name: '0007_certificates', up: certificates.up },
   { name: '0008_billing', up: billing.up },
   { name: '0009_git_credentials', up: gitCredentials.up },
+  { name: '0010_routing_version', up: routingVersion.up },
 ];

@@ -123,12 +123,27 @@ export async function loadIssuedCertificates(db: Db, secrets: SecretBox, hostnam
     .whereNotNull('private_key_ciphertext')
     .where('not_after', '>', now)
     .orderBy('hostname')
-    .select<Array<{ id: string; hostname: string; certificate_pem: string; private_key_ciphertext: string; not_after: Date }>>('id', 'hostname', 'certificate_pem', 'private_key_ciphertext', 'not_after');
-  return rows.map((r) => ({
+    .select<IssuedCertificateRow[]>('id', 'hostname', 'certificate_pem', 'private_key_ciphertext', 'not_after');
+  return rows.map((r) => openIssuedCertificate(secrets, r));
+}
+
+/** An issued certificate row as read for routing (routing/region-routes.ts reads them in its own statement). */
+export interface IssuedCertificateRow {
+  id: string;
+  hostname: string;
+  certificate_pem: string;
+  private_key_ciphertext: string;
+  /** a Date from knex, an ISO string from json_build_object */
+  not_after: Date | string;
+}
+
+/** The protocol's certificate, its key opened. */
+export function openIssuedCertificate(secrets: SecretBox, r: IssuedCertificateRow): Certificate {
+  return {
     id: r.id,
     hostnames: [r.hostname],
     certificatePem: r.certificate_pem,
     privateKeyPem: secrets.open(r.private_key_ciphertext, certificateKeyAad(r.hostname)),
-    notAfter: r.not_after.toISOString(),
-  }));
+    notAfter: new Date(r.not_after).toISOString(),
+  };
 }

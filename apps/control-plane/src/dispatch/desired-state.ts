@@ -2,7 +2,7 @@ import type { DesiredAllocation, DesiredStatePayload } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import type { AllocationSpec } from '../planner/allocation-spec';
 import type { OpenEnvValue } from '../deploys/release-spec';
-import { loadNodeRouting, type RoutingContext } from '../routing/region-routes';
+import { loadNodeRouting, ROUTING_VERSION_SQL, type RoutingContext } from '../routing/region-routes';
 
 /** What a desired state needs beyond the database: opening sealed env, and routing (both optional in tests). */
 export interface DesiredStateContext {
@@ -29,13 +29,14 @@ export interface StateFor {
  * The nodes' complete desired states at their current generations, built from the database (never
  * a patch): every live allocation with what it runs. One statement for all the nodes, so each
  * generation and the allocations it describes come from one snapshot. A node missing from the
- * result was revoked (or never existed). Routes and certificates are region-wide (routing/).
+ * result was revoked (or never existed). Routes and certificates are region-wide (routing/): the
+ * same statement reads the routing version, and no other statement runs while it is unchanged.
  */
 export async function loadDesiredStates(db: Db, nodes: readonly StateFor[], ctx: DesiredStateContext = {}): Promise<Map<string, DesiredStatePayload>> {
   const out = new Map<string, DesiredStatePayload>();
   if (nodes.length === 0) return out;
-  const res = await db.raw<{ rows: Array<{ id: string; region_id: string; desired_generation: string; allocations: AllocationRow[] }> }>(
-    `select n.id, n.region_id, n.desired_generation,
+  const res = await db.raw<{ rows: Array<{ id: string; region_id: string; desired_generation: string; routing_version: string | null; allocations: AllocationRow[] }> }>(
+    `select n.id, n.region_id, n.desired_generation, ${ctx.routing ? ROUTING_VERSION_SQL : 'null'} as routing_version,
        coalesce((select json_agg(a order by a.id) from (
          select id, app_id, cpu_millicores, memory_mb, desired_status, spec
          from allocations where node_id = n.id and stopped_at is null) a), '[]'::json) as allocations
@@ -43,9 +44,12 @@ export async function loadDesiredStates(db: Db, nodes: readonly StateFor[], ctx:
     [nodes.map((n) => n.nodeId)],
   );
   const session = new Map(nodes.map((n) => [n.nodeId, n.sessionGeneration]));
-  // Read after the generations: a route change bumps the generation after it commits, so a
-  // state built here is never newer in routes than the generation it carries says.
-  const routing = ctx.routing ? await loadNodeRouting(db, ctx.routing, res.rows.map((r) => ({ nodeId: r.id, regionId: r.region_id }))) : undefined;
+  // The routing is that of this statement's snapshot (held in memory under the routing version read
+  // here, routing/region-routes.ts) or newer (read after it): a route change bumps the generation
+  // with or after its commit, so a state built here is never older in routes than its generation.
+  const routing = ctx.routing
+    ? await loadNodeRouting(db, ctx.routing, res.rows.map((r) => ({ nodeId: r.id, regionId: r.region_id })), res.rows[0]?.routing_version)
+    : undefined;
   for (const node of res.rows) {
     out.set(node.id, {
       generation: Number(node.desired_generation),

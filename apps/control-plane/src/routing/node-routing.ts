@@ -55,18 +55,33 @@ export function routingForNodes(input: RegionRoutingInput): Map<string, NodeRout
   const shipped = input.certificates
     .filter((c) => hostnames.some((h) => certificateCovers(c.hostnames, h)))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Per hostname once: TLS, and which upstream addresses are well formed.
+  const valid = (address: string) => hostPortSchema.safeParse(address).success;
+  const perHost = hostnames.map((hostname) => {
+    const app = claimed.get(hostname)!;
+    return {
+      hostname,
+      app,
+      tls: shipped.some((c) => certificateCovers(c.hostnames, hostname)),
+      remote: app.upstreams.map((u) => ({ nodeId: u.nodeId, address: u.address, ok: valid(u.address) })),
+      local: app.upstreams.map((u) => ({ nodeId: u.nodeId, address: u.localAddress ?? u.address, ok: valid(u.localAddress ?? u.address) })),
+    };
+  });
+  const routesFor = (nodeId: string | undefined): Route[] =>
+    perHost.map(({ hostname, app, tls, remote, local }) => {
+      const upstreams = [
+        ...local.filter((u) => u.nodeId === nodeId && u.ok).map((u) => ({ address: u.address, local: true })),
+        ...remote.filter((u) => u.nodeId !== nodeId && u.ok).map((u) => ({ address: u.address, local: false })),
+      ].slice(0, 100);
+      return { hostname, appId: app.appId, tls, upstreams };
+    });
+  // A node with no replica of its own gets what every such node gets: built once, fresh per node.
+  const hosting = new Set(apps.flatMap((a) => a.upstreams.map((u) => u.nodeId)));
+  let shared: Route[] | undefined;
   const out = new Map<string, NodeRouting>();
   for (const nodeId of input.nodeIds) {
-    const routes: Route[] = hostnames.map((hostname) => {
-      const app = claimed.get(hostname)!;
-      const local = app.upstreams.filter((u) => u.nodeId === nodeId).map((u) => ({ address: u.localAddress ?? u.address, local: true }));
-      const remote = app.upstreams.filter((u) => u.nodeId !== nodeId).map((u) => ({ address: u.address, local: false }));
-      const upstreams = [...local, ...remote]
-        .filter((u) => hostPortSchema.safeParse(u.address).success)
-        .slice(0, 100);
-      return { hostname, appId: app.appId, tls: shipped.some((c) => certificateCovers(c.hostnames, hostname)), upstreams };
-    });
-    out.set(nodeId, { routes, certificates: shipped });
+    const routes = hosting.has(nodeId) ? routesFor(nodeId) : (shared ??= routesFor(undefined));
+    out.set(nodeId, { routes: routes.map((r) => ({ ...r, upstreams: [...r.upstreams] })), certificates: [...shipped] });
   }
   return out;
 }
