@@ -13,7 +13,7 @@ import {
   type NodeUsage,
   type Task,
 } from '@karvon/protocol';
-import { backoffDelay } from './backoff';
+import { INITIAL_RECONNECT, nextReconnect, type SessionOutcome } from './backoff';
 import { NodeRejectedError, fetchAgentToken } from './control-plane-api';
 import { createEarlyReport } from './early-report';
 import { createUsageSource } from './usage-source';
@@ -51,13 +51,17 @@ export type ConnectionEnd = 'stopped' | 'revoked' | 'incompatible';
 const EARLY_REPORT_DELAY_MS = 20;
 const EARLY_REPORT_MIN_GAP_MS = 1_000;
 
-type SessionEnd = { kind: 'retry'; welcomed: boolean } | { kind: 'final'; end: ConnectionEnd };
+/** The close code of a control plane going away (RFC 6455): it is restarting and said so. */
+const CLOSE_GOING_AWAY = 1001;
+
+type SessionEnd = ({ kind: 'retry' } & SessionOutcome) | { kind: 'final'; end: ConnectionEnd };
 
 /**
  * Keeps one authenticated WebSocket to the control plane: credential → short-lived JWT, hello,
  * heartbeats at the interval the server gives, token refresh before expiry, and reconnection
- * with jittered exponential backoff (capped at 60 s) after any loss. Only a revoked node or an
- * incompatible protocol stops it.
+ * with jittered exponential backoff (capped at 60 s) after any loss, or within a few seconds after
+ * the control plane announced its restart (close 1001). Only a revoked node or an incompatible
+ * protocol stops it.
  */
 export function createAgentConnection(deps: ConnectionDeps) {
   const random = deps.random ?? Math.random;
@@ -241,22 +245,25 @@ export function createAgentConnection(deps: ConnectionDeps) {
         if (finalEnd === 'revoked') log.error('this node was removed from the control plane; the agent stops reconnecting. Register again with a new token.');
         else if (finalEnd === 'incompatible') log.error(`the control plane refused protocol ${PROTOCOL_VERSION}: ${reason.toString()}; upgrade the agent or the control plane`);
         else if (!stopped) log.warn({ code, reason: reason.toString() }, 'connection lost');
-        resolve(finalEnd ? { kind: 'final', end: finalEnd } : { kind: 'retry', welcomed });
+        // 1001 "going away": the control plane is restarting and said so; its successor is expected soon.
+        if (finalEnd) resolve({ kind: 'final', end: finalEnd });
+        else if (welcomed) resolve({ kind: 'retry', welcomed, restartAnnounced: code === CLOSE_GOING_AWAY });
+        else resolve({ kind: 'retry', welcomed });
       });
     });
   }
 
   return {
     async run(): Promise<ConnectionEnd> {
-      let attempt = 0;
+      let schedule = INITIAL_RECONNECT;
       while (!stopped) {
         const end = await session();
         if (end.kind === 'final') return end.end;
         if (stopped) break;
-        attempt = end.welcomed ? 0 : attempt + 1;
-        const delay = backoffDelay(attempt, random);
-        log.info({ delayMs: delay, attempt }, 'reconnecting');
-        await sleep(delay);
+        const next = nextReconnect(schedule, end, random);
+        schedule = next.state;
+        log.info({ delayMs: next.delayMs, attempt: schedule.attempt, restartTriesLeft: schedule.restartTriesLeft }, 'reconnecting');
+        await sleep(next.delayMs);
       }
       return 'stopped';
     },
