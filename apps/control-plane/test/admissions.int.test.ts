@@ -5,6 +5,7 @@ import { createAdmissions } from '../src/hub/admissions';
 import type { ApiClient } from '../../../test/api-client';
 import { registerNode, sampleFacts } from '../../../test/agents';
 import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
+import { eventually } from '../../../test/eventually';
 
 let cp: TestControlPlane;
 let admin: ApiClient;
@@ -57,5 +58,26 @@ describe('admissions', () => {
     expect(results[0]).toMatchObject({ status: 'fulfilled' });
     expect(results[1]).toMatchObject({ status: 'rejected', reason: { message: 'node revoked during admission' } });
     expect(results[2]).toMatchObject({ status: 'rejected' });
+  });
+
+  it('token exchanges arriving together: each node its own token and audit row; revoked and unknown credentials refused', async () => {
+    const nodes = await Promise.all(Array.from({ length: 30 }, () => registerNode(admin, 'adm-tok')));
+    const revoked = nodes[7]!;
+    await cp.db('nodes').where({ id: revoked.nodeId }).update({ revoked_at: cp.db.fn.now() });
+    const unknown = `kvn_${'A'.repeat(43)}`;
+    const exchange = (credential: string) => cp.api.post<{ token?: string; error?: { code: string; details?: { reason?: string } } }>('/api/v1/agent/token', undefined, { token: credential });
+    const [answers, refusedUnknown] = await Promise.all([Promise.all(nodes.map((n) => exchange(n.credential))), exchange(unknown)]);
+    expect(refusedUnknown.status).toBe(401);
+    expect(answers[7]!.status).toBe(401);
+    expect(JSON.stringify(answers[7]!.body)).toContain('NODE_REVOKED');
+    const issued = answers.filter((_, i) => i !== 7);
+    expect(issued.every((a) => a.status === 200)).toBe(true);
+    // each token is for the node whose credential bought it
+    const subjects = issued.map((a) => JSON.parse(Buffer.from(a.body.token!.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).map((c) => c.sub);
+    expect(subjects).toEqual(nodes.filter((_, i) => i !== 7).map((n) => n.nodeId));
+    await eventually(async () => {
+      const rows = await cp.db('audit_log').where({ action: 'node.token' }).whereIn('actor_id', nodes.map((n) => n.nodeId)).select<Array<{ actor_id: string; status: number }>>('actor_id', 'status');
+      expect(rows.filter((r) => r.status === 200).map((r) => r.actor_id).sort()).toEqual(nodes.filter((_, i) => i !== 7).map((n) => n.nodeId).sort());
+    });
   });
 });

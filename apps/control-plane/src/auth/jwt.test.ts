@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createTokenSigner } from './jwt';
 
@@ -26,5 +27,27 @@ describe('createTokenSigner verify', () => {
     const tampered = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
     await expect(users.verify(tampered)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(users.verify(tampered)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('createTokenSigner with its key imported once', () => {
+  it('signs tokens any HS256 verifier of the same key accepts, and still pins the algorithm', async () => {
+    const key = randomBytes(32);
+    const signer = createTokenSigner<{ role: string }>({ key, issuer: 'http://k.test', audience: 'agent', ttlSeconds: 60 });
+    const { token } = await signer.sign('nod_1', { role: 'agent' });
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience: 'agent', issuer: 'http://k.test' });
+    expect(payload.sub).toBe('nod_1');
+    const hs512 = await new SignJWT({ role: 'agent' })
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('nod_1')
+      .setIssuer('http://k.test')
+      .setAudience('agent')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(key);
+    await expect(signer.verify(hs512)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const [a, b] = await Promise.all([signer.sign('nod_2', { role: 'agent' }), signer.sign('nod_3', { role: 'agent' })]);
+    expect((await signer.verify(a.token)).sub).toBe('nod_2');
+    expect((await signer.verify(b.token)).sub).toBe('nod_3');
   });
 });

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { DomainError } from '../domain/errors';
 import { createExpiringCache } from './expiring-cache';
@@ -25,6 +26,9 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
 }): TokenSigner<C> {
   const now = opts.now ?? Date.now;
   const verified = createExpiringCache<string, C & { sub: string; exp: number }>({ max: VERIFIED_MAX, now });
+  // Imported once: given raw bytes, jose imports the key (a WebCrypto job) on every sign and verify.
+  let imported: Promise<webcrypto.CryptoKey> | undefined;
+  const key = () => (imported ??= importHmacKey(opts.key));
   return {
     async sign(subject, claims) {
       const iat = Math.floor(now() / 1000);
@@ -36,14 +40,14 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
         .setAudience(opts.audience)
         .setIssuedAt(iat)
         .setExpirationTime(exp)
-        .sign(opts.key);
+        .sign(await key());
       return { token, expiresAt: new Date(exp * 1000) };
     },
     async verify(token) {
       const known = verified.get(token);
       if (known) return known;
       try {
-        const { payload } = await jwtVerify(token, opts.key, {
+        const { payload } = await jwtVerify(token, await key(), {
           algorithms: [ALG],
           issuer: opts.issuer,
           audience: opts.audience,
@@ -60,4 +64,9 @@ export function createTokenSigner<C extends Record<string, unknown>>(opts: {
       }
     },
   };
+}
+
+/** The HS256 key as a non-extractable CryptoKey usable for both signing and verifying. */
+function importHmacKey(raw: Buffer): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }

@@ -33,3 +33,23 @@ export function createNodeLookups(db: Db) {
 }
 
 export type NodeLookups = ReturnType<typeof createNodeLookups>;
+
+/**
+ * Which node holds this credential (by its SHA-256), and is it revoked? Asked by every token
+ * exchange (POST /agent/token); after a restart the whole fleet asks within seconds, and one
+ * query per agent queued the pool's connections ahead of the upgrades and admissions of agents
+ * already holding a token. A lone question goes at once; those arriving while one runs go together.
+ */
+export function createCredentialLookups(db: Db) {
+  async function run(batch: readonly string[]): Promise<Array<NodeStanding | undefined>> {
+    const hashes = [...new Set(batch)];
+    const res = await db.raw<{ rows: Array<{ id: string; credential_hash: string; revoked: boolean }> }>(
+      `select id, credential_hash, revoked_at is not null as revoked from nodes where credential_hash in (select json_array_elements_text(?::json))`,
+      [JSON.stringify(hashes)],
+    );
+    const found = new Map(res.rows.map((r) => [r.credential_hash, { id: r.id, revoked: r.revoked }]));
+    return batch.map((hash) => found.get(hash));
+  }
+
+  return createRequestBatcher<string, NodeStanding | undefined>({ maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, run });
+}

@@ -5,6 +5,7 @@ import type { Db } from '../../db/connect';
 import { DomainError } from '../../domain/errors';
 import type { TokenSigner } from '../../auth/jwt';
 import { exchangeCredential, type AgentClaims } from '../../nodes/node-credentials';
+import { createCredentialLookups } from '../../hub/node-lookups';
 import { registerNode } from '../../nodes/register-node';
 import type { RouteDoc } from '../openapi';
 import { parseInput } from '../validate';
@@ -21,6 +22,7 @@ const registerBody = z.strictObject({
 /** Agent-facing HTTP: registration and the credential → JWT exchange. Mounted before user auth. */
 export function agentAuthRoutes(deps: { db: Db; agentTokens: TokenSigner<AgentClaims> }): Router {
   const r = Router();
+  const byCredentialHash = createCredentialLookups(deps.db);
   r.post('/agent/register', async (req, res) => {
     const body = parseInput(registerBody, req.body);
     res.locals.audit = { action: 'node.register', target: `host:${body.hostname}` };
@@ -31,7 +33,8 @@ export function agentAuthRoutes(deps: { db: Db; agentTokens: TokenSigner<AgentCl
   r.post('/agent/token', async (req, res) => {
     const m = /^Bearer (\S{1,256})$/.exec(req.get('authorization') ?? '');
     if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization: Bearer <node credential> is required');
-    const issued = await exchangeCredential(deps.db, deps.agentTokens, m[1]!);
+    // The credential lookups of many agents exchanging at once share one statement.
+    const issued = await exchangeCredential(byCredentialHash, deps.agentTokens, m[1]!);
     res.locals.audit = { action: 'node.token', target: `node:${issued.nodeId}`, actorId: issued.nodeId, actorType: 'node' };
     res.json({ token: issued.token, expiresAt: issued.expiresAt });
   });
