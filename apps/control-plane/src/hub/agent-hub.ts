@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, MAX_FRAME_BYTES, type Frame, type FrameToControlPlane } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { isDomainError } from '../domain/errors';
@@ -14,6 +14,13 @@ import type { LiveNodes } from './live-nodes';
 import { authenticateUpgrade } from './upgrade-auth';
 
 export const AGENT_CONNECT_PATH = '/api/v1/agent/connect';
+
+/**
+ * On stop every agent is sent close 1001 ("going away": it reconnects promptly to the next
+ * process); sockets whose close handshake is not done within this are cut, so a whole fleet
+ * answering at once does not hold the shutdown (the close frame was already written to them).
+ */
+export const STOP_HANDSHAKE_MS = 1_000;
 
 export interface AgentHubOptions {
   db: Db;
@@ -56,6 +63,8 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   const current = new Map<string, AgentSession>();
   const all = new Set<AgentSession>();
+  // Every upgraded socket until its TCP connection closes (sessions leave `all` at their close frame).
+  const sockets = new Set<WebSocket>();
   let events = opts.events;
   const admissions = createAdmissions(db);
   const nodeLookups = createNodeLookups(db);
@@ -135,6 +144,8 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
       authenticateUpgrade(req, { nodes: nodeLookups, agentTokens: opts.agentTokens }).then(
         (agent) => {
           wss.handleUpgrade(req, socket, head, (ws) => {
+            sockets.add(ws);
+            ws.once('close', () => sockets.delete(ws));
             const session = new AgentSession(agent.nodeId, ws, agent.tokenExpiresAt, host);
             all.add(session);
           });
@@ -169,7 +180,28 @@ export function createAgentHub(opts: AgentHubOptions): AgentHub {
     async stop() {
       clearInterval(pulse);
       for (const s of [...all]) s.close(1001, 'control plane shutting down');
+      await allClosed(sockets, STOP_HANDSHAKE_MS);
+      for (const ws of sockets) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Resolves once every socket in `sockets` has closed (they leave the set), or after `ms`. */
+function allClosed(sockets: Set<WebSocket>, ms: number): Promise<void> {
+  if (sockets.size === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(finish, ms);
+    let left = sockets.size;
+    function finish(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    for (const ws of sockets) {
+      ws.once('close', () => {
+        left -= 1;
+        if (left === 0) finish();
+      });
+    }
+  });
 }
