@@ -13,7 +13,7 @@ import { adminLogin, listRegionNodes, registerFleet } from './fleet';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { envInt, log, percentile, query, round, tempDir, withResources } from './harness';
-import { cpuUs } from './proc';
+import { cpuUs, cpuUsOf, descendants } from './proc';
 import { summarise, type CpuProfile } from './profile';
 import { startSim, startSims, totals, waitReady, type Sim } from './sim-pool';
 
@@ -159,6 +159,11 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
   // The new process's CPU until it answered (database start, migrations, agents refused meanwhile),
   // then until the last agent was welcomed again.
   const startCpuUs = cpuUs(cp.pid);
+  // Who else spends the 2 cores meanwhile: the simulators (they must not be the limit) and PostgreSQL.
+  const simPids = sims.map((s) => s.child.pid ?? 0);
+  const simCpuAtReady = cpuUsOf(simPids);
+  const pgAtReady = new Map(descendants(cp.pid).map((p) => [p, cpuUsOf([p])]));
+  const machineAtReady = machineCpu();
   log(ID, `restart (${label}): old process stopped in ${stopMs} ms after SIGTERM, new pid ${cp.pid} ready in ${cp.startMs} ms`);
   let lastLog = Date.now();
   const after = await waitReady(sims, total, 150_000, (s) => {
@@ -168,6 +173,11 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
     }
   });
   const readmitCpuUs = cpuUs(cp.pid) - startCpuUs;
+  const simCpuUs = cpuUsOf(simPids) - simCpuAtReady;
+  const pgCpuUs = descendants(cp.pid).reduce((sum, p) => sum + cpuUsOf([p]) - (pgAtReady.get(p) ?? 0), 0);
+  const machine = machineCpu();
+  const busyShare = 1 - (machine.idle - machineAtReady.idle) / Math.max(1, machine.total - machineAtReady.total);
+  const spanS = (Date.now() - tReady) / 1000;
   const welcomeTimes = (await Promise.all(sims.map((s) => s.welcomeTimes()))).flatMap((m) => Object.values(m));
   const readmitted = welcomeTimes.filter((w) => w >= t0).sort((x, y) => x - y);
   const allBackAt = readmitted.length > 0 ? readmitted[readmitted.length - 1]! : Number.NaN;
@@ -196,6 +206,16 @@ async function measureRestart(old: ControlPlaneProcess, next: ControlPlaneSettin
       `most suspect at one poll ${r.suspectMax}; online at the end ${online}; control-plane CPU ${(r.startCpuMs / 1000).toFixed(1)} s until ready, ` +
       `then ${(r.readmitCpuMs / 1000).toFixed(1)} s until the last welcome (${(r.readmitCpuMs / Math.max(1, r.readmitted)).toFixed(2)} ms per re-admitted agent)`,
   );
+  log(
+    ID,
+    `restart (${label}): CPU from ready to the last welcome (${spanS.toFixed(1)} s, 2 cores busy ${(busyShare * 100).toFixed(0)}%): control plane ${(readmitCpuUs / 1e6).toFixed(1)} s, ` +
+      `its PostgreSQL ${(pgCpuUs / 1e6).toFixed(1)} s, simulators ${(simCpuUs / 1e6).toFixed(1)} s (${sims.length} processes)`,
+  );
+  const ph = { sessions: after.phaseMs.sessions - before.phaseMs.sessions, token: after.phaseMs.token - before.phaseMs.token, upgrade: after.phaseMs.upgrade - before.phaseMs.upgrade, welcome: after.phaseMs.welcome - before.phaseMs.welcome };
+  const per = (ms: number) => (ms / Math.max(1, ph.sessions)).toFixed(0);
+  const kinds = Object.entries(after.tokenFailureKinds).map(([k, v]) => `${k} ${v - (before.tokenFailureKinds[k] ?? 0)}`).join(', ');
+  log(ID, `restart (${label}): a re-admitting session waited on average ${per(ph.token)} ms for its token, ${per(ph.upgrade)} ms for the upgrade, ${per(ph.welcome)} ms from hello to welcome; token failures by kind: ${kinds}`);
+  log(ID, `restart (${label}): welcomes per 2 s after SIGTERM (ready at ${((tReady - t0) / 1000).toFixed(1)} s): ${histogram(readmitted.map((w) => w - t0), 2_000)}`);
   if (r.readmitted < total) log(ID, `WARNING: only ${r.readmitted} of ${total} agents re-admitted within the time limit; readmit_all_s is the last welcome seen`);
   return r;
 }
@@ -243,4 +263,23 @@ function pollLiveness(dbUrl: string) {
       return { offline, suspectMax, polls, failed };
     },
   };
+}
+
+/** "from-to s: count" for each non-empty bucket of `bucketMs`, in order. */
+function histogram(msSince: readonly number[], bucketMs: number): string {
+  const counts = new Map<number, number>();
+  for (const ms of msSince) {
+    const b = Math.floor(ms / bucketMs);
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([b, n]) => `${(b * bucketMs) / 1000}-${((b + 1) * bucketMs) / 1000}: ${n}`)
+    .join(', ');
+}
+
+/** Jiffies of all CPUs since boot, and of them idle (+ iowait), from /proc/stat. */
+function machineCpu(): { total: number; idle: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), idle: fields[3]! + fields[4]! };
 }

@@ -1,10 +1,10 @@
 // A simulator process holding many agent WebSockets (run with `node --import tsx`, driven over IPC
 // by bench/hub.ts). Each simulated agent behaves like apps/agent's connection loop: credential →
 // agent JWT over HTTP, WebSocket with the JWT, hello, welcome, heartbeats every interval the
-// server gives, and reconnection with the real agent's jittered exponential backoff after any loss.
+// server gives, and reconnection on the real agent's schedule (nextReconnect) after any loss.
 import http from 'node:http';
 import WebSocket from 'ws';
-import { backoffDelay } from '../../apps/agent/src/connection/backoff';
+import { INITIAL_RECONNECT, nextReconnect, type SessionOutcome } from '../../apps/agent/src/connection/backoff';
 import { heartbeatTemplate, helloText } from './frames';
 import type { ParentToSim, SilenceResult, SimInit, SimStats, SimToParent } from './sim-protocol';
 
@@ -36,6 +36,8 @@ const stats: SimStats = {
   upgradeFailures: 0,
   closes: 0,
   errorFrames: {},
+  tokenFailureKinds: {},
+  phaseMs: { token: 0, upgrade: 0, welcome: 0, sessions: 0 },
   lastWelcomeAt: 0,
   rssKb: 0,
 };
@@ -122,15 +124,19 @@ function fetchAgentToken(credential: string): Promise<string> {
   });
 }
 
-/** One session; resolves with whether it was welcomed (which resets the backoff, as in the agent). */
-async function session(a: Agent, onSettled: () => void): Promise<boolean> {
+/** One session; resolves with how it ended (welcomed, and closed with 1001), which drives the agent's own reconnect schedule. */
+async function session(a: Agent, onSettled: () => void): Promise<SessionOutcome> {
   let token: string;
+  const tStart = Date.now();
   try {
     token = await fetchAgentToken(a.credential);
-  } catch {
+  } catch (err) {
     stats.tokenFailures += 1;
+    const e = err as NodeJS.ErrnoException;
+    const kind = e.code ?? (/^agent token: (\d+|timeout)/.exec(e.message)?.[1] ?? 'other');
+    stats.tokenFailureKinds[kind] = (stats.tokenFailureKinds[kind] ?? 0) + 1;
     onSettled();
-    return false;
+    return { welcomed: false };
   }
   const ws = new WebSocket(`${init!.baseUrl.replace(/^http/, 'ws')}/api/v1/agent/connect`, {
     headers: { authorization: `Bearer ${token}` },
@@ -140,9 +146,14 @@ async function session(a: Agent, onSettled: () => void): Promise<boolean> {
     handshakeTimeout: 15_000,
   });
   a.ws = ws;
-  return new Promise<boolean>((resolve) => {
+  return new Promise<SessionOutcome>((resolve) => {
     let welcomed = false;
-    ws.on('open', () => ws.send(a.hello));
+    const tToken = Date.now();
+    let tOpen = 0;
+    ws.on('open', () => {
+      tOpen = Date.now();
+      ws.send(a.hello);
+    });
     ws.on('unexpected-response', (_req, res) => {
       stats.upgradeFailures += 1;
       res.resume();
@@ -158,6 +169,10 @@ async function session(a: Agent, onSettled: () => void): Promise<boolean> {
         stats.welcomes += 1;
         stats.ready += 1;
         stats.lastWelcomeAt = a.welcomedAt;
+        stats.phaseMs.token += tToken - tStart;
+        stats.phaseMs.upgrade += tOpen - tToken;
+        stats.phaseMs.welcome += a.welcomedAt - tOpen;
+        stats.phaseMs.sessions += 1;
         onSettled();
         // Like the agent: one heartbeat at once, then one per interval (unless rate mode drives them).
         const beat = () => {
@@ -171,7 +186,7 @@ async function session(a: Agent, onSettled: () => void): Promise<boolean> {
       }
     });
     ws.on('error', () => undefined);
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       if (a.timer) clearInterval(a.timer);
       a.timer = undefined;
       if (a.ready) stats.ready -= 1;
@@ -179,22 +194,23 @@ async function session(a: Agent, onSettled: () => void): Promise<boolean> {
       a.ws = undefined;
       stats.closes += 1;
       onSettled();
-      resolve(welcomed);
+      resolve(welcomed ? { welcomed, restartAnnounced: code === 1001 } : { welcomed });
     });
   });
 }
 
 async function runAgent(a: Agent): Promise<void> {
-  let attempt = 0;
+  let schedule = INITIAL_RECONNECT;
   let first = true;
   while (!stopped && !a.silenced) {
     const release = first ? await firstConnectSlot() : () => undefined;
     first = false;
-    const welcomed = await session(a, release);
+    const outcome = await session(a, release);
     release();
     if (stopped || a.silenced) return;
-    attempt = welcomed ? 0 : attempt + 1;
-    await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, Math.random)));
+    const next = nextReconnect(schedule, outcome, Math.random);
+    schedule = next.state;
+    await new Promise((resolve) => setTimeout(resolve, next.delayMs));
   }
 }
 

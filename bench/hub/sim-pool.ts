@@ -73,7 +73,7 @@ export async function startSims(all: SimAgentSpec[], processes: number, opts: Si
 
 export async function totals(sims: readonly Sim[]): Promise<SimStats> {
   const all = await Promise.all(sims.filter((s) => s.running).map((s) => s.stats()));
-  const sum: SimStats = { agents: 0, ready: 0, welcomes: 0, heartbeats: 0, heartbeatBytes: 0, tokenFailures: 0, upgradeFailures: 0, closes: 0, errorFrames: {}, lastWelcomeAt: 0, rssKb: 0 };
+  const sum: SimStats = { agents: 0, ready: 0, welcomes: 0, heartbeats: 0, heartbeatBytes: 0, tokenFailures: 0, upgradeFailures: 0, closes: 0, errorFrames: {}, tokenFailureKinds: {}, phaseMs: { token: 0, upgrade: 0, welcome: 0, sessions: 0 }, lastWelcomeAt: 0, rssKb: 0 };
   for (const s of all) {
     sum.agents += s.agents;
     sum.ready += s.ready;
@@ -86,6 +86,11 @@ export async function totals(sims: readonly Sim[]): Promise<SimStats> {
     sum.lastWelcomeAt = Math.max(sum.lastWelcomeAt, s.lastWelcomeAt);
     sum.rssKb += s.rssKb;
     for (const [k, v] of Object.entries(s.errorFrames)) sum.errorFrames[k] = (sum.errorFrames[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.tokenFailureKinds)) sum.tokenFailureKinds[k] = (sum.tokenFailureKinds[k] ?? 0) + v;
+    sum.phaseMs.token += s.phaseMs.token;
+    sum.phaseMs.upgrade += s.phaseMs.upgrade;
+    sum.phaseMs.welcome += s.phaseMs.welcome;
+    sum.phaseMs.sessions += s.phaseMs.sessions;
   }
   return sum;
 }

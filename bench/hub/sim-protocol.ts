@@ -39,6 +39,10 @@ export interface SimStats {
   upgradeFailures: number;
   closes: number;
   errorFrames: Record<string, number>;
+  /** failed token exchanges by kind (refused, HTTP status, timeout, …) */
+  tokenFailureKinds: Record<string, number>;
+  /** of welcomed sessions: summed ms from the token request to its answer, from there to the open socket, from there to the welcome */
+  phaseMs: { token: number; upgrade: number; welcome: number; sessions: number };
   /** ms since epoch of the latest welcome */
   lastWelcomeAt: number;
   rssKb: number;
