@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageLabels, pushReference, withTail } from './build-task';
-import { buildOptions, splitTag } from './docker-build';
+import { buildOptions, labelInstruction, splitTag } from './docker-build';
 
 describe('build decisions', () => {
   it('pushes the spec image under the registry unless it already names it', () => {
@@ -26,13 +26,33 @@ describe('build decisions', () => {
       buildargs: {},
       memory: 536870912,
       memswap: 536870912,
+      cpushares: 1536,
       cpuperiod: 100000,
-      cpuquota: 150000,
+      cpuquota: 300000,
       rm: true,
       forcerm: true,
       pull: false,
       version: '1',
     });
+  });
+
+  it('weighs a build by its reservation and caps it at twice that', () => {
+    const cpu = (cpuMillicores: number) => {
+      const o = buildOptions({ tag: 'a:1', dockerfile: 'Dockerfile', labels: {}, memoryBytes: 2 ** 30, cpuMillicores });
+      return { shares: o.cpushares, cores: (o.cpuquota as number) / (o.cpuperiod as number) };
+    };
+    expect(cpu(1000)).toEqual({ shares: 1024, cores: 2 });
+    expect(cpu(250)).toEqual({ shares: 256, cores: 0.5 });
+    // Docker's minimums (2 shares, 1 ms of quota) are never undercut.
+    expect(cpu(0)).toEqual({ shares: 10, cores: 0.02 });
+  });
+
+  it('writes the image labels as one LABEL line, sorted, or leaves them to the build option', () => {
+    expect(labelInstruction({ 'karvon.node': 'node_1', 'karvon.app': 'app_1', 'karvon.managed': 'true' })).toBe('LABEL "karvon.app"="app_1" "karvon.managed"="true" "karvon.node"="node_1"\n');
+    const refused: Array<Record<string, string>> = [{ 'karvon.app': 'a"b' }, { 'karvon.app': 'x\nRUN id' }, { 'karvon.app': '' }, { 'bad key': 'x' }, { 'karvon.app': '$HOME' }, {}];
+    for (const bad of refused) {
+      expect(labelInstruction(bad)).toBeUndefined();
+    }
   });
 
   it('fits failure messages to the runner limit, newest lines kept', () => {

@@ -2,7 +2,7 @@
 // spec's limits and timeout, push when the region has a registry, remove the workdir. Each step
 // reports through the build log ("-----> clone: …"); each failure is a BuildFailure with its code.
 //
-//   build-task.ts (acts)  ── git/check-source.ts (URL, branch, host rules)   git/clone.ts (simple-git)
+//   build-task.ts (acts)  ── git/check-source.ts (URL, branch, host rules)   git/clone.ts (git/run-git.ts)
 //                         ── source/scan-source.ts (listing + symlink check)  buildpacks/detect.ts (pure)
 //                         ── source/context-tar.ts (the context)              docker-build.ts (Engine calls)
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { BuildFailure } from './build-failure';
 import { createBuildLog, type BuildLog } from './build-log';
 import { detectBuildpack } from './buildpacks/detect';
 import { GENERATED_DOCKERFILE, type Buildpack } from './buildpacks/types';
-import { runImageBuild, runImagePush, splitTag, type EngineMessage } from './docker-build';
+import { labelInstruction, runImageBuild, runImagePush, splitTag, type EngineMessage } from './docker-build';
 import { checkGitSource, resolveWithDns, type ResolveHost } from './git/check-source';
 import { cloneCommit } from './git/clone';
 import { contextTar, type TarInput } from './source/context-tar';
@@ -109,7 +109,13 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
       for (const note of plan.notes) log.line(`detect: ${note}`);
 
       log.line('-----> build');
-      const inputs: TarInput[] = plan.dockerfile === null ? scanned.entries : [...scanned.entries.filter((e) => e.path !== GENERATED_DOCKERFILE), { type: 'memory', path: GENERATED_DOCKERFILE, mode: 0o644, content: Buffer.from(plan.dockerfile) }];
+      const labels = imageLabels(spec, deps.nodeId);
+      // A generated Dockerfile carries the labels itself, in one step; a customer's gets them from the build option.
+      const labelLine = plan.dockerfile === null ? undefined : labelInstruction(labels);
+      const inputs: TarInput[] =
+        plan.dockerfile === null
+          ? scanned.entries
+          : [...scanned.entries.filter((e) => e.path !== GENERATED_DOCKERFILE), { type: 'memory', path: GENERATED_DOCKERFILE, mode: 0o644, content: Buffer.from(withLine(plan.dockerfile, labelLine)) }];
       const onBuild = (m: EngineMessage) => {
         if (m.stream) log.write(m.stream);
         else if (m.status) log.line(m.status);
@@ -121,7 +127,7 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
         {
           tag: spec.image,
           dockerfile: plan.dockerfile === null ? 'Dockerfile' : GENERATED_DOCKERFILE,
-          labels: imageLabels(spec, deps.nodeId),
+          labels: labelLine === undefined ? labels : {},
           memoryBytes: spec.limits.memoryMb * 2 ** 20,
           cpuMillicores: spec.limits.cpuMillicores,
           signal,
@@ -170,6 +176,12 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
       if (workdir) await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
     }
   };
+}
+
+/** `text` with `line` appended on a line of its own. */
+function withLine(text: string, line: string | undefined): string {
+  if (line === undefined) return text;
+  return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
 }
 
 function failedBuild(error: string, log: BuildLog): BuildFailure {

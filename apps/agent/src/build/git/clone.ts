@@ -1,15 +1,18 @@
 // Fetches exactly one commit into an empty directory, with the hardened git of git-hardening.ts:
-// `git init`, `git fetch --depth 1 origin <sha | refs/heads/branch>`, `git checkout --detach`.
+// `git init`, `git fetch --depth 1 -- <url> <sha | refs/heads/branch>`, `git checkout --detach`
+// (three git processes run by run-git.ts: the URL is fetched directly rather than through a configured remote, and
+// what was fetched and checked out is read from FETCH_HEAD and HEAD rather than by `rev-parse`).
 // Cloning the whole repository would fetch history and run the server's idea of HEAD; this asks
-// for one object and checks that git fetched what was asked for.
+// for one object and checks that git fetched what was asked for, and checked out that commit.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { BuildFailure } from '../build-failure';
 import type { CheckedGitSource } from './check-source';
 import { knownHostsLines, scrubSecrets, secretForms, tokenEnv, type GitAuth } from './git-credentials';
+import { detachedHeadCommit, fetchHeadObject } from './fetched-commit';
 import { redactGitUrl } from './git-url';
 import { gitConfig, gitEnv } from './git-hardening';
+import { runGit } from './run-git';
 
 export interface CloneOptions {
   /** empty directory to check the commit out into */
@@ -43,30 +46,14 @@ export async function cloneCommit(opts: CloneOptions): Promise<CloneResult> {
   const ssh = auth?.type === 'ssh-key' && source.remote.transport === 'ssh' ? await writeSshFiles(opts.sshDir ?? path.join(path.dirname(path.resolve(opts.dir)), 'ssh'), auth) : undefined;
   // The token travels in the git child's environment only (GIT_CONFIG_*), and only to https remotes.
   const env = { ...gitEnv(path.resolve(opts.home)), ...(auth?.type === 'token' && source.remote.transport === 'https' ? tokenEnv(auth.username, auth.token) : {}) };
-  const git: SimpleGit = simpleGit({
-    baseDir: opts.dir,
-    maxConcurrentProcesses: 1,
-    abort: signal,
-    config: gitConfig({ caFile: opts.caFile, ssh, pin: source.pinnedAddress ? { host: source.remote.host, port: source.remote.port, address: source.pinnedAddress } : undefined }),
-    // simple-git refuses these settings by default because they can run programs; here they are
-    // our own constants that restrict git (see git-hardening.ts), never customer input.
-    allowEnvironment: Object.keys(env),
-    unsafe: {
-      allowUnsafeProtocolOverride: true,
-      allowUnsafeHooksPath: true,
-      allowUnsafeSshCommand: true,
-      allowUnsafeTemplateDir: true,
-      allowUnsafeCredentialHelper: true,
-      allowUnsafeFsMonitor: true,
-      // GIT_CONFIG_COUNT carries the https token's header (git-credentials.ts): our own key, never customer config.
-      allowUnsafeConfigEnvCount: true,
-    },
-  }).env(env);
+  // Each setting is our own constant that restricts git (git-hardening.ts), never customer input.
+  const config = gitConfig({ caFile: opts.caFile, ssh, pin: source.pinnedAddress ? { host: source.remote.host, port: source.remote.port, address: source.pinnedAddress } : undefined });
   const safeUrl = redactGitUrl(source.remote.url);
   const ref = source.commitSha ?? `refs/heads/${source.branch ?? ''}`;
   const step = async (what: string, args: string[]): Promise<string> => {
     try {
-      return await git.raw(args);
+      const out = await runGit(args, { cwd: opts.dir, config, env, signal });
+      return out;
     } catch (e) {
       if (opts.signal.aborted) throw new BuildFailure('BUILD_CANCELLED', `the build was cancelled during ${what}`);
       if (timeout.aborted) throw new BuildFailure('CLONE_FAILED', `${what} did not finish within ${Math.round(opts.timeoutMs / 1000)} s: check that ${source.remote.host}:${source.remote.port} answers`);
@@ -75,13 +62,21 @@ export async function cloneCommit(opts: CloneOptions): Promise<CloneResult> {
   };
   opts.log(`clone: fetching ${source.commitSha ?? `branch ${source.branch ?? ''}`} from ${safeUrl}`);
   await step('git init', ['init', '--quiet']);
-  await step('git remote add', ['remote', 'add', '--', 'origin', source.remote.url]);
-  await step(`fetching ${source.commitSha ? 'the commit' : 'the branch'} from ${safeUrl}`, ['fetch', '--quiet', '--depth', '1', '--no-tags', '--no-recurse-submodules', 'origin', '--', ref]);
-  const fetched = (await step('git rev-parse', ['rev-parse', '--verify', '--end-of-options', 'FETCH_HEAD^{commit}'])).trim();
+  // The URL (checked, never an option: it follows `--`) is fetched directly: no remote is configured.
+  await step(`fetching ${source.commitSha ? 'the commit' : 'the branch'} from ${safeUrl}`, ['fetch', '--quiet', '--depth', '1', '--no-tags', '--no-recurse-submodules', '--', source.remote.url, ref]);
+  const gitDir = path.join(opts.dir, '.git');
+  const fetchedObject = fetchHeadObject(await readFile(path.join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => ''));
+  if (!fetchedObject) throw new BuildFailure('CLONE_FAILED', 'the fetch left no object to check out');
+  if (source.commitSha && fetchedObject !== source.commitSha) {
+    throw new BuildFailure('CLONE_FAILED', `the server answered with commit ${fetchedObject} instead of ${source.commitSha}`);
+  }
+  await step('git checkout', ['checkout', '--quiet', '--detach', `${fetchedObject}^{commit}`]);
+  // The commit checked out (an annotated tag's object peels to its commit, which then differs).
+  const fetched = detachedHeadCommit(await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => ''));
+  if (!fetched) throw new BuildFailure('CLONE_FAILED', 'the checkout left no detached commit');
   if (source.commitSha && fetched !== source.commitSha) {
     throw new BuildFailure('CLONE_FAILED', `the server answered with commit ${fetched} instead of ${source.commitSha}`);
   }
-  await step('git checkout', ['checkout', '--quiet', '--detach', fetched]);
   opts.log(`clone: checked out ${fetched}`);
   if (!ssh) return { commitSha: fetched };
   return { commitSha: fetched, knownHosts: knownHostsLines(await readFile(ssh.knownHostsFile, 'utf8').catch(() => '')) };
