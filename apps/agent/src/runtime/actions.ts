@@ -17,6 +17,8 @@ export type Action =
   /** graceful stop (SIGTERM, then SIGKILL after the stop timeout), then removal */
   | { kind: 'remove-container'; allocationId: string; containerId: string; reason: RemoveReason }
   | { kind: 'mark-healthy'; allocationId: string }
+  /** ends the startup CPU boost: the running container gets its plan's CPU limit (docker update) */
+  | { kind: 'limit-cpu'; allocationId: string; containerId: string; nanoCpus: number }
   /** terminal until the desired state changes: records the failure with the container's last log lines, stops it */
   | { kind: 'fail'; allocationId: string; containerId: string; failure: FailureKind; detail: string }
   /** a stop request clears a failure and the crash history, so a later start begins afresh */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerSpec, buildNetworkSpec, containerEnv } from './container-spec';
+import { buildContainerSpec, buildNetworkSpec, containerEnv, planNanoCpus, startupNanoCpus } from './container-spec';
 import { bridgeName, networkName, specHash } from './labels';
 import { allocation } from './testing';
 
@@ -16,7 +16,8 @@ describe('buildContainerSpec', () => {
       PublishAllPorts: false,
       Memory: 128 * 1024 * 1024,
       MemorySwap: 128 * 1024 * 1024,
-      NanoCpus: 250_000_000,
+      // the startup boost (one core) until the first healthy answer; plan.ts then sets the plan's
+      NanoCpus: 1_000_000_000,
       PidsLimit: 100,
       CapDrop: ['ALL'],
       CapAdd: [],
@@ -69,8 +70,14 @@ describe('buildContainerSpec', () => {
   });
 
   it('raises limits below what Docker accepts to its minimum', () => {
-    const spec = buildContainerSpec(allocation('alloc_3', { limits: { cpuMillicores: 1, memoryMb: 4 } }), placement);
-    expect([spec.HostConfig?.NanoCpus, spec.HostConfig?.Memory]).toEqual([10_000_000, 6 * 1024 * 1024]);
+    const small = allocation('alloc_3', { limits: { cpuMillicores: 1, memoryMb: 4 } });
+    expect([planNanoCpus(small), buildContainerSpec(small, placement).HostConfig?.Memory]).toEqual([10_000_000, 6 * 1024 * 1024]);
+  });
+
+  it('starts a container with at least one core, never less than its plan', () => {
+    expect([planNanoCpus(a), startupNanoCpus(a)]).toEqual([250_000_000, 1_000_000_000]);
+    const big = allocation('alloc_4', { limits: { cpuMillicores: 2500, memoryMb: 128 } });
+    expect([planNanoCpus(big), startupNanoCpus(big), buildContainerSpec(big, placement).HostConfig?.NanoCpus]).toEqual([2_500_000_000, 2_500_000_000, 2_500_000_000]);
   });
 
   it('sets PORT to the routed port even when the app env names another', () => {

@@ -13,6 +13,26 @@ const MIN_CPU_MILLICORES = 10;
 export const DEFAULT_PIDS_LIMIT = 512;
 /** Seconds between SIGTERM and SIGKILL when the agent stops a container. */
 export const STOP_TIMEOUT_SECONDS = 10;
+/**
+ * Startup CPU boost: a new container may use up to this much CPU (never less than its plan) until
+ * its first healthy answer, when the planner sets the plan's limit (`limit-cpu`). Starting a
+ * runtime (node, npm, python, a JVM) is CPU-bound and multi-threaded: held to a small plan's
+ * quarter core, it took 0.7-0.8 s longer to listen. Only the ceiling is raised, only for that
+ * window, and only on CPU the node has idle (the CFS weight is every container's default); memory,
+ * pids and every other limit are the plan's from the first instant. A replica that never gets
+ * healthy is failed and stopped at the health deadline.
+ */
+export const STARTUP_CPU_MILLICORES = 1000;
+
+/** The plan's CPU limit, as Docker's NanoCpus. */
+export function planNanoCpus(a: Pick<DesiredAllocation, 'limits'>): number {
+  return Math.max(a.limits.cpuMillicores, MIN_CPU_MILLICORES) * 1_000_000;
+}
+
+/** The CPU limit a container is created with: the plan's, raised to the startup boost. */
+export function startupNanoCpus(a: Pick<DesiredAllocation, 'limits'>): number {
+  return Math.max(planNanoCpus(a), STARTUP_CPU_MILLICORES * 1_000_000);
+}
 
 export interface ContainerPlacement {
   nodeId: string;
@@ -46,7 +66,8 @@ export function buildContainerSpec(a: DesiredAllocation, at: ContainerPlacement)
       Memory: memory,
       // Equal to Memory: no swap on top of the plan's memory.
       MemorySwap: memory,
-      NanoCpus: Math.max(a.limits.cpuMillicores, MIN_CPU_MILLICORES) * 1_000_000,
+      // The plan's limit once healthy (plan.ts `limit-cpu`); the startup boost until then.
+      NanoCpus: startupNanoCpus(a),
       PidsLimit: a.limits.pids ?? DEFAULT_PIDS_LIMIT,
       CapDrop: ['ALL'],
       CapAdd: [],

@@ -128,6 +128,14 @@ export function createExecutor(deps: ExecutorDeps) {
         await records.update(action.allocationId, (r) => ({ ...r, healthyAt: now }));
         log.info({ allocationId: action.allocationId }, 'allocation healthy');
         return;
+      case 'limit-cpu':
+        await docker
+          .getContainer(action.containerId)
+          .update({ NanoCpus: action.nanoCpus })
+          .catch((e: unknown) => {
+            if (statusOf(e) !== 404) throw e;
+          });
+        return;
       case 'fail': {
         const lines = await lastLogLines(docker, action.containerId);
         const message = `${action.failure}: ${action.detail}; last log lines:\n${lines.join('\n') || '(none)'}`;

@@ -24,6 +24,8 @@ export interface ObservedContainer {
   containerPort?: number;
   ip?: string;
   healthCheck?: HealthCheck;
+  /** the CPU limit the container runs with now (Docker's NanoCpus; 0 when none) */
+  nanoCpus?: number;
 }
 
 export interface ObservedNetwork {

@@ -10,7 +10,7 @@ const inspected = (over: { state?: Partial<Docker.ContainerInspectInfo['State']>
   ({
     Id: 'f'.repeat(64),
     Config: { Labels: over.labels ?? containerLabels(a, 'node_1') },
-    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '20005' }] } },
+    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '20005' }] }, NanoCpus: 250_000_000 },
     NetworkSettings: { Networks: { 'karvon-usr_1-abc': { IPAddress: '172.30.0.2' } } },
     State: { Status: 'exited', ExitCode: 137, OOMKilled: true, StartedAt: '2026-01-01T00:00:00.5Z', FinishedAt: '0001-01-01T00:00:00Z', ...over.state },
   }) as unknown as Docker.ContainerInspectInfo;
@@ -32,6 +32,7 @@ describe('fromInspect', () => {
       containerPort: 8080,
       ip: '172.30.0.2',
       healthCheck: { type: 'http', path: '/healthz' },
+      nanoCpus: 250_000_000,
     });
   });
 

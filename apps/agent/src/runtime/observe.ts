@@ -52,6 +52,7 @@ export function fromInspect(info: Docker.ContainerInspectInfo): ObservedContaine
     ...(Number.isInteger(containerPort) && containerPort > 0 ? { containerPort } : {}),
     ...(ip ? { ip } : {}),
     ...(healthCheck ? { healthCheck } : {}),
+    ...(typeof info.HostConfig.NanoCpus === 'number' ? { nanoCpus: info.HostConfig.NanoCpus } : {}),
   };
 }
 

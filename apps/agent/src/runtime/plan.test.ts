@@ -46,6 +46,29 @@ const cases: Case[] = [
     expected: [{ kind: 'mark-healthy', allocationId: a1.id }],
   },
   {
+    name: 'the first healthy probe ends the startup CPU boost in the same pass',
+    input: { desired: [a1], observation: observation([{ ...c1, nanoCpus: 1_000_000_000 }], [c1.id]), ports },
+    expected: [
+      { kind: 'mark-healthy', allocationId: a1.id },
+      { kind: 'limit-cpu', allocationId: a1.id, containerId: c1.id, nanoCpus: 250_000_000 },
+    ],
+  },
+  {
+    name: 'a starting container keeps its boost until it answers',
+    input: { desired: [a1], observation: observation([{ ...c1, startedAt: T0 - 10_000, nanoCpus: 1_000_000_000 }]), ports },
+    expected: [],
+  },
+  {
+    name: 'a container once healthy gets its plan CPU back even when not answering now (agent restarted mid-update)',
+    input: { desired: [a1], observation: observation([{ ...c1, nanoCpus: 1_000_000_000 }]), records: healthyRec, ports },
+    expected: [{ kind: 'limit-cpu', allocationId: a1.id, containerId: c1.id, nanoCpus: 250_000_000 }],
+  },
+  {
+    name: 'a healthy container at its plan CPU is left alone',
+    input: { desired: [a1], observation: observation([{ ...c1, nanoCpus: 250_000_000 }], [c1.id]), records: healthyRec, ports },
+    expected: [],
+  },
+  {
     name: 'a container not yet healthy within its deadline is waited for',
     input: { desired: [a1], observation: observation([{ ...c1, startedAt: T0 - 10_000 }]), ports },
     expected: [],

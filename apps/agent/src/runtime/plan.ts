@@ -5,6 +5,7 @@ import type { DesiredAllocation } from '@karvon/protocol';
 import type { Action } from './actions';
 import type { AllocationRecord } from './allocation-records';
 import { crashDecision, type CrashPolicy } from './crash-policy';
+import { planNanoCpus } from './container-spec';
 import { specHash } from './labels';
 import { isHealthy, isLive, type Observation, type ObservedContainer } from './observation';
 
@@ -99,9 +100,13 @@ export function plan(input: PlanInput): Action[] {
         }
       }
     } else if (c.state === 'running') {
-      if (isHealthy(observation, c)) {
-        if (rec?.healthyAt === undefined) actions.push({ kind: 'mark-healthy', allocationId: d.id });
-      } else if (rec?.healthyAt === undefined && c.startedAt !== undefined && now - c.startedAt > settings.healthDeadlineMs) {
+      const healthy = isHealthy(observation, c);
+      if (healthy && rec?.healthyAt === undefined) actions.push({ kind: 'mark-healthy', allocationId: d.id });
+      // The startup boost ends with the first healthy answer (in the same pass, before the report).
+      if ((healthy || rec?.healthyAt !== undefined) && c.nanoCpus !== undefined && c.nanoCpus !== planNanoCpus(d)) {
+        actions.push({ kind: 'limit-cpu', allocationId: d.id, containerId: c.id, nanoCpus: planNanoCpus(d) });
+      }
+      if (!healthy && rec?.healthyAt === undefined && c.startedAt !== undefined && now - c.startedAt > settings.healthDeadlineMs) {
         const why = observation.health.get(c.id)?.error ?? 'not probed';
         actions.push({ kind: 'fail', allocationId: d.id, containerId: c.id, failure: 'unhealthy', detail: `not healthy ${Math.round(settings.healthDeadlineMs / 1000)} s after start (${why})` });
       }
