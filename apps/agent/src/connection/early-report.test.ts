@@ -47,8 +47,13 @@ describe('early heartbeat on a status change', () => {
     early.request();
     vi.advanceTimersByTime(300);
     early.request();
+    vi.advanceTimersByTime(300);
+    // a rollout's further changes (the old replica stopping, then gone) do not wait either
+    early.request();
+    vi.advanceTimersByTime(300);
+    early.request();
     vi.advanceTimersByTime(100);
-    expect(beats).toEqual([t0 + 100, t0 + 400, t0 + 700]);
+    expect(beats).toEqual([t0 + 100, t0 + 400, t0 + 700, t0 + 1000, t0 + 1300]);
   });
 
   it('holds a flapping app to one early heartbeat a second once its burst is spent', () => {
@@ -57,10 +62,10 @@ describe('early heartbeat on a status change', () => {
       early.request();
       vi.advanceTimersByTime(100);
     }
-    // 10 s: the burst of 3, then one a second
+    // 10 s: the burst of 5, then one a second
     expect(beats.length).toBeGreaterThanOrEqual(10);
-    expect(beats.length).toBeLessThanOrEqual(3 + 10);
-    for (let i = 4; i < beats.length; i++) expect(beats[i]! - beats[i - 1]!).toBeGreaterThanOrEqual(1_000);
+    expect(beats.length).toBeLessThanOrEqual(5 + 10);
+    for (let i = 6; i < beats.length; i++) expect(beats[i]! - beats[i - 1]!).toBeGreaterThanOrEqual(1_000);
     // quiet for a while: the burst is back
     vi.advanceTimersByTime(10_000);
     const before = beats.length;

@@ -1,8 +1,8 @@
 // An early heartbeat when the runtime's allocation states change (runtime/status-change.ts):
 // coalesced (changes within `delayMs` make one report) and budgeted: up to `burst` early reports
-// go out at once, then one per `minGapMs` on average (a token bucket), so a replica going
-// starting → healthy is reported twice without waiting, and a flapping app cannot flood the
-// control plane.
+// go out at once, then one per `minGapMs` on average (a token bucket), so a rollout's changes
+// (a replica starting → healthy, the old one going) are reported without waiting, and a flapping
+// app cannot flood the control plane.
 export interface EarlyReportOptions {
   delayMs: number;
   /** the average spacing of early heartbeats once the burst is spent */
@@ -14,7 +14,12 @@ export interface EarlyReportOptions {
   now?: () => number;
 }
 
-const DEFAULT_BURST = 3;
+/**
+ * One rollout on a node changes states about four times (the new replica starting, then healthy;
+ * the old one stopping, then gone): a burst of 5 reports them all without waiting, even when
+ * rollouts follow each other within seconds.
+ */
+const DEFAULT_BURST = 5;
 
 export function createEarlyReport(opts: EarlyReportOptions) {
   const now = opts.now ?? Date.now;
