@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { connectDatabase, type Db } from '../apps/control-plane/src/db/connect';
+import { migrateToLatest } from '../apps/control-plane/src/db/migrate';
 
 /**
  * A fresh, empty database on the test run's PostgreSQL, for one test file (or one control plane).
@@ -28,6 +30,24 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/**
+ * A fresh database migrated to the latest schema, and a knex handle on it, for a test file that
+ * talks to the database without a control plane. `close` ends the handle and drops the database.
+ */
+export async function createMigratedTestDatabase(): Promise<{ db: Db; url: string; close: () => Promise<void> }> {
+  const t = await createTestDatabase();
+  const db = connectDatabase(t.url);
+  await migrateToLatest(db);
+  return {
+    db,
+    url: t.url,
+    close: async () => {
+      await db.destroy();
+      await t.drop();
     },
   };
 }

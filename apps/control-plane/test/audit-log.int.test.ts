@@ -1,22 +1,18 @@
 // Audit rows against real PostgreSQL: calls made together share statements, yet each call gets its
 // own row, and a row that cannot be written fails its own call only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Db } from '../src/db/connect';
-import { migrateToLatest } from '../src/db/migrate';
+import type { Db } from '../src/db/connect';
 import { writeAudit, type AuditEntry } from '../src/audit/audit-log';
-import { createTestDatabase } from '../../../test/database';
+import { createMigratedTestDatabase } from '../../../test/database';
 
-let database: { url: string; drop(): Promise<void> };
 let db: Db;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDatabase(database.url);
-  await migrateToLatest(db);
+  ({ db, close } = await createMigratedTestDatabase());
 });
 afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
+  await close?.();
 });
 
 const entry = (i: number, extra: Partial<AuditEntry> = {}): AuditEntry => ({

@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Db } from '../src/db/connect';
+import type { Db } from '../src/db/connect';
 import { newId } from '../src/db/ids';
-import { migrateToLatest } from '../src/db/migrate';
 import { assertQuota, appQuotaChange } from '../src/quotas/check-quota';
 import { loadUsage } from '../src/quotas/load-usage';
-import { createTestDatabase } from '../../../test/database';
+import { createMigratedTestDatabase } from '../../../test/database';
 
-let database: { url: string; drop(): Promise<void> };
 let db: Db;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDatabase(database.url);
-  await migrateToLatest(db);
+  ({ db, close } = await createMigratedTestDatabase());
   await db('regions').insert({ id: 'q-1', name: 'Quota 1' });
   await db('plans').insert([
     { id: 'small', name: 'Small', cpu_millicores: 250, memory_mb: 256, disk_mb: 1_024, hourly_price: 10 },
@@ -20,8 +17,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
+  await close?.();
 });
 
 async function user(tier?: string): Promise<string> {

@@ -1,7 +1,7 @@
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test/free-port';
 import { createHealthMonitor } from './health-monitor';
 import { allocation, containerFor, T0 } from './testing';
 
@@ -23,13 +23,6 @@ async function app(): Promise<{ port: number; probes: () => number; server: http
   return { port: (server.address() as AddressInfo).port, probes: () => probes, server };
 }
 
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('probing starting replicas between passes', () => {
   it('finds a starting replica that answers, and the next check within the interval reuses that answer', async () => {
@@ -48,7 +41,7 @@ describe('probing starting replicas between passes', () => {
     const served = await app();
     const healthyBefore = containerFor(allocation('al_1'), { hostPort: served.port });
     const stopped = containerFor(allocation('al_2'), { hostPort: served.port, state: 'exited' });
-    const silent = containerFor(allocation('al_3'), { hostPort: await closedPort() });
+    const silent = containerFor(allocation('al_3'), { hostPort: await freePort() });
     expect(await monitor.probeStarting([healthyBefore, stopped, silent], (x) => x.id === healthyBefore.id, T0)).toBe(false);
     expect(served.probes()).toBe(0);
     // A failure is not remembered: the pass probes again.

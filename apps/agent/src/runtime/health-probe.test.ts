@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test/free-port';
 import { probe } from './health-probe';
 
 const servers: Array<http.Server | net.Server> = [];
@@ -15,13 +16,6 @@ async function listen<T extends http.Server | net.Server>(server: T): Promise<nu
   return (server.address() as AddressInfo).port;
 }
 
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('probe', () => {
   it('passes an HTTP check on 2xx/3xx and fails it on 5xx, naming the status', async () => {
@@ -39,7 +33,7 @@ describe('probe', () => {
     const port = await listen(http.createServer(() => undefined));
     const slow = await probe({ type: 'http', path: '/', timeoutMs: 150 }, { host: '127.0.0.1', port });
     expect(slow).toEqual({ ok: false, error: 'GET /: no answer within 150 ms' });
-    const refused = await probe({ type: 'http', path: '/' }, { host: '127.0.0.1', port: await closedPort() });
+    const refused = await probe({ type: 'http', path: '/' }, { host: '127.0.0.1', port: await freePort() });
     expect(refused.ok).toBe(false);
     expect(refused.error).toMatch(/ECONNREFUSED/);
   });
@@ -47,6 +41,6 @@ describe('probe', () => {
   it('passes a TCP check when a connection is accepted, and fails it otherwise', async () => {
     const port = await listen(net.createServer((s) => s.end()));
     expect(await probe({ type: 'tcp' }, { host: '127.0.0.1', port })).toEqual({ ok: true });
-    expect((await probe({ type: 'tcp' }, { host: '127.0.0.1', port: await closedPort() })).ok).toBe(false);
+    expect((await probe({ type: 'tcp' }, { host: '127.0.0.1', port: await freePort() })).ok).toBe(false);
   });
 });

@@ -4,32 +4,27 @@
 import pino from 'pino';
 import type { AllocationStatus } from '@karvon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../../test/database';
+import { createMigratedTestDatabase } from '../../../../test/database';
 import { eventually } from '../../../../test/eventually';
 import { createAppFixture, createNodeFixture } from '../../../../test/fixtures';
-import { connectDatabase, type Db } from '../db/connect';
+import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
-import { migrateToLatest } from '../db/migrate';
 import { LiveNodes, type NodeUsage } from './live-nodes';
 import { createLivenessWriter, type LivenessWriter } from './liveness-writer';
 
 let db: Db;
-let drop: () => Promise<void>;
+let close: (() => Promise<void>) | undefined;
 const writers: LivenessWriter[] = [];
 const logger = pino({ level: 'silent' });
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
-  const t = await createTestDatabase();
-  drop = () => t.drop();
-  db = connectDatabase(t.url);
-  await migrateToLatest(db);
+  ({ db, close } = await createMigratedTestDatabase());
 });
 
 afterAll(async () => {
   for (const w of writers) await w.stop();
-  await db?.destroy();
-  await drop?.();
+  await close?.();
 });
 
 const usage = (cpuPercent = 10): NodeUsage => ({ cpuPercent, load1: 0, memoryUsedMb: 100, memoryTotalMb: 1000, diskUsedMb: 100, diskTotalMb: 1000, netRxBytes: 0, netTxBytes: 0, containerCount: 1 });

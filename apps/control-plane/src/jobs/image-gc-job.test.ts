@@ -1,25 +1,20 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../../test/database';
+import { createMigratedTestDatabase } from '../../../../test/database';
 import { createNodeFixture } from '../../../../test/fixtures';
-import { connectDatabase, type Db } from '../db/connect';
-import { migrateToLatest } from '../db/migrate';
+import type { Db } from '../db/connect';
 import { createImageGcJob, gcIdempotencyKey } from './image-gc-job';
 
 let db: Db;
-let drop: () => Promise<void>;
+let close: (() => Promise<void>) | undefined;
 const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
-  const t = await createTestDatabase();
-  drop = () => t.drop();
-  db = connectDatabase(t.url);
-  await migrateToLatest(db);
+  ({ db, close } = await createMigratedTestDatabase());
 });
 
 afterAll(async () => {
-  await db?.destroy();
-  await drop?.();
+  await close?.();
 });
 
 describe('gcIdempotencyKey', () => {
