@@ -35,4 +35,19 @@ describe('planImageGc', () => {
     ];
     expect(planImageGc(images, new Set(), NODE, 0).remove.map((r) => r.id)).toEqual(['a9']);
   });
+
+  it('orders images built here (git deploys: a build, no release number) by creation, per app', () => {
+    const built = (id: string, app: string, created: number): ImageInfo => ({
+      id,
+      labels: { 'karvon.managed': 'true', 'karvon.node': NODE, 'karvon.app': app, 'karvon.build': `bld_${id}` },
+      tags: [`r/${id}:1`],
+      created,
+    });
+    const images = [built('g3', 'app_g', 300), built('g1', 'app_g', 100), built('g2', 'app_g', 200), built('h1', 'app_h', 50), img('g-r1', 'app_g', '1')];
+    const d = planImageGc(images, new Set(['g1']), NODE, 1);
+    // g3 is the newest build and g-r1 the only released image of app_g; h1 the only build of app_h.
+    expect(d.remove).toEqual([{ id: 'g2', appId: 'app_g', build: 'bld_g2', tags: ['r/g2:1'] }]);
+    expect(d.inUse).toEqual(['g1']);
+  });
 });
+

@@ -10,7 +10,7 @@ import { planImageGc } from './image-gc-plan';
 const MAX_LISTED = 100;
 
 export interface ImageGcResult {
-  removed: Array<{ id: string; appId: string; releaseNumber: number; tags: readonly string[] }>;
+  removed: Array<{ id: string; appId: string; releaseNumber?: number; build?: string; tags: readonly string[] }>;
   removedCount: number;
   /** old images kept because a container uses them */
   inUse: string[];
