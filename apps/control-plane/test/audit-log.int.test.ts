@@ -31,7 +31,7 @@ describe('writeAudit', () => {
     const n = 300;
     await Promise.all(Array.from({ length: n }, (_, i) => writeAudit(db, entry(i, i % 7 === 0 ? { details: { i, quote: `"x'\\` } } : {}))));
     const rows = await db('audit_log').where({ action: 'node.token' }).orderBy('id').select<Array<Record<string, unknown>>>('actor_type', 'actor_id', 'target', 'ip', 'status', 'request_id', 'details');
-    // Concurrent calls have no order among themselves (two statements may run at once): each has its row, once.
+    // Concurrent calls have no order among themselves: each has its row, once.
     const byActor = new Map(rows.map((r) => [r.actor_id as string, r]));
     expect(rows).toHaveLength(n);
     expect([...byActor.keys()].sort()).toEqual(Array.from({ length: n }, (_, i) => `nod_${i}`).sort());

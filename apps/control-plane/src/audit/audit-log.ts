@@ -70,7 +70,7 @@ const writers = new WeakMap<Db, (row: Row) => Promise<true>>();
 function writerFor(db: Db): (row: Row) => Promise<true> {
   let w = writers.get(db);
   if (!w) {
-    w = createRequestBatcher<Row, true>({ maxBatch: MAX_BATCH, maxInFlight: 2, run: (rows) => insertBatch(db, rows) });
+    w = createRequestBatcher<Row, true>({ maxBatch: MAX_BATCH, maxInFlight: 1, run: (rows) => insertBatch(db, rows) });
     writers.set(db, w);
   }
   return w;
