@@ -151,10 +151,12 @@ await describeDocker('TLS end to end: custom domain → Pebble certificate via a
   }, 120_000);
 
   afterAll(async () => {
+    // The control plane first: its stop waits for a certificate run in flight, which needs the
+    // agents to answer HTTP-01 (a renewal started by the last test can still be running).
+    await cp?.stop();
     for (const a of agents) a.proc.kill('SIGKILL');
     await Promise.all(agents.map((a) => a.proc.exited));
     for (const a of agents) if (docker) await removeNodeObjects(docker, a.nodeId);
-    await cp?.stop();
     await pebble?.stop();
     await dns?.stop();
     for (const a of agents) await rm(a.stateDir, { recursive: true, force: true });
