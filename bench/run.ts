@@ -9,6 +9,7 @@ const registry: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import('./dispatch'),
   () => import('./api'),
   () => import('./deploy-overhead'),
+  () => import('./floors'),
 ];
 
 async function main(): Promise<void> {
