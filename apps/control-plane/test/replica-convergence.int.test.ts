@@ -49,19 +49,25 @@ async function region(): Promise<{ region: string; nodes: string[] }> {
 }
 
 /** Deploys and reports every replica healthy: the app serves that deploy's release. */
-async function deployHealthy(appId: string, replicas: number): Promise<Deploy> {
-  const d = await deploy(appId);
-  const placed = await eventually(async () => {
-    const rows = await liveOfDeploy(d.id);
+/** The deploy's live replicas, once it has placed `replicas` of them. */
+function placedFor(deployId: string, replicas: number): Promise<Live[]> {
+  return eventually(async () => {
+    const rows = await liveOfDeploy(deployId);
     expect(rows).toHaveLength(replicas);
     return rows;
   }, 10_000);
+}
+
+/** A deploy whose replicas all report healthy and that succeeds; with what it placed. */
+async function deployHealthy(appId: string, replicas: number): Promise<Deploy & { placed: Live[] }> {
+  const d = await deploy(appId);
+  const placed = await placedFor(d.id, replicas);
   await report(
     placed.map((r) => r.id),
     'healthy',
   );
   expect(await finished(d.id)).toMatchObject({ status: 'succeeded' });
-  return d;
+  return { ...d, placed };
 }
 
 async function replacementOf(originalId: string): Promise<Live> {
@@ -108,17 +114,7 @@ describe('replicas converge to the count, whatever the history (issue 12)', () =
     expect((await admin.patch(`/api/v1/admin/nodes/${x!.node_id}`, { status: 'draining' })).status).toBe(200);
     // The move is in flight (its replacement is not healthy) when the next release takes over.
     const moved = await replacementOf(x!.id);
-    const second = await deploy(appId);
-    const placed = await eventually(async () => {
-      const rows = await liveOfDeploy(second.id);
-      expect(rows).toHaveLength(2);
-      return rows;
-    }, 10_000);
-    await report(
-      placed.map((p) => p.id),
-      'healthy',
-    );
-    expect(await finished(second.id)).toMatchObject({ status: 'succeeded' });
+    const { placed } = await deployHealthy(appId, 2);
     const live = await expectConverged(appId, 2);
     expect(live.map((a) => a.id).sort()).toEqual(placed.map((p) => p.id).sort());
     expect(await cp.db('allocations').where({ id: moved.id }).whereNull('stopped_at')).toHaveLength(0);
@@ -142,11 +138,7 @@ describe('replicas converge to the count, whatever the history (issue 12)', () =
     expect(await finished(superseded.id)).toMatchObject({ status: 'cancelled', error: { code: 'SUPERSEDED' } });
     // Cancelled means none of its replicas lives on, the move in flight included.
     await eventually(async () => expect(await liveOfDeploy(superseded.id)).toHaveLength(0), 10_000);
-    const placed = await eventually(async () => {
-      const rows = await liveOfDeploy(failing.id);
-      expect(rows).toHaveLength(2);
-      return rows;
-    }, 10_000);
+    const placed = await placedFor(failing.id, 2);
     await report(
       placed.map((p) => p.id),
       'failed',
@@ -166,17 +158,7 @@ describe('replicas converge to the count, whatever the history (issue 12)', () =
     await setLiveness(x!.node_id, 'offline');
     const moved = await replacementOf(x!.id);
     expect(moved.node_id).not.toBe(x!.node_id);
-    const second = await deploy(appId);
-    const placed = await eventually(async () => {
-      const rows = await liveOfDeploy(second.id);
-      expect(rows).toHaveLength(2);
-      return rows;
-    }, 10_000);
-    await report(
-      placed.map((p) => p.id),
-      'healthy',
-    );
-    expect(await finished(second.id)).toMatchObject({ status: 'succeeded' });
+    const { placed } = await deployHealthy(appId, 2);
     // The replacement reports healthy late, and the lost node comes back.
     await report([moved.id], 'healthy');
     await setLiveness(x!.node_id, 'online');
