@@ -233,3 +233,13 @@ export function CapacityBar({ label, total, allocated, used, format }: { label: 
     </div>
   );
 }
+
+/** The "Load more" button under a list read with usePagedList (paged-list.ts); nothing when all is shown. */
+export function LoadMoreButton({ list }: { list: { hasMore: boolean; loadingMore: boolean; loadMore: () => void } }) {
+  if (!list.hasMore) return null;
+  return (
+    <button type="button" onClick={list.loadMore} disabled={list.loadingMore}>
+      Load more
+    </button>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { usePagedList } from '../paged-list';
 import type { AuditEntry } from '../types';
-import { ErrorBox, Field, fieldError, formatTime, Loading } from '../ui';
+import { ErrorBox, Field, fieldError, formatTime, Loading, LoadMoreButton } from '../ui';
 
 const FILTERS = ['actor', 'action', 'target'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
@@ -81,11 +81,7 @@ export function AuditPage() {
           </table>
         </div>
       ) : null}
-      {list.hasMore ? (
-        <button type="button" onClick={list.loadMore} disabled={list.loadingMore}>
-          Load more
-        </button>
-      ) : null}
+      <LoadMoreButton list={list} />
     </section>
   );
 }

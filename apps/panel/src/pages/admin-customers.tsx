@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { usePagedList } from '../paged-list';
 import { Link } from '../router';
 import type { AdminUser } from '../types';
-import { ErrorBox, Field, fieldError, formatTime, Loading, money } from '../ui';
+import { ErrorBox, Field, fieldError, formatTime, Loading, LoadMoreButton, money } from '../ui';
 
 /** Admin: users with their tier and wallet balance, searchable by email; "Credit" opens the credit form for one. */
 export function CustomersPage() {
@@ -65,11 +65,7 @@ export function CustomersPage() {
           </table>
         </div>
       ) : null}
-      {list.hasMore ? (
-        <button type="button" onClick={list.loadMore} disabled={list.loadingMore}>
-          Load more
-        </button>
-      ) : null}
+      <LoadMoreButton list={list} />
     </section>
   );
 }
