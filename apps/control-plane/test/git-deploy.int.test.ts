@@ -115,8 +115,13 @@ describe('git deploys', () => {
       return state.routes;
     }, 15_000);
     expect(routed).toEqual([{ hostname: `from-git.${REGION}.apps.localhost`, appId, tls: false, upstreams: [{ address: '127.0.0.1:30000', local: true }] }]);
-    const log = await customer.api.get<string>(`/api/v1/deploys/${queued.body.id}/logs`);
-    expect(log.body).toContain('Step 1/3 : FROM node:20-bookworm-slim');
+    // Build log lines are written in batches beside the reply that ends the build, and the deploy
+    // can finish before the last batch is in: they are there shortly after.
+    const log = await eventually(async () => {
+      const res = await customer.api.get<string>(`/api/v1/deploys/${queued.body.id}/logs`);
+      expect(res.body).toContain('Step 1/3 : FROM node:20-bookworm-slim');
+      return res;
+    }, 10_000);
     expect(log.body.indexOf('building')).toBeLessThan(log.body.indexOf('Step 1/3'));
   });
 
