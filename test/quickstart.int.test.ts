@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../scripts/quickstart/api-client.mjs';
 import { DEFAULT_PLANS, DEFAULT_RUNTIMES } from '../scripts/quickstart/seed-catalog.mjs';
 import { describeDocker, newDocker } from './docker/engine';
@@ -68,6 +68,13 @@ await describeDocker('npm start (quickstart)', () => {
     };
   });
 
+  // A test that failed before its own stop must not leave the next one an occupied port.
+  afterEach(async () => {
+    if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
+    running.kill('SIGINT');
+    await running.exited;
+  });
+
   afterAll(async () => {
     running?.kill('SIGKILL');
     const pid = await agentPid(path.join(dataDir, 'agent'));
@@ -83,7 +90,9 @@ await describeDocker('npm start (quickstart)', () => {
   async function startQuickstart(): Promise<RunningProcess> {
     const p = startProcess(process.execPath, ['scripts/start.mjs'], env);
     running = p;
-    await p.waitForOutput(/Karvon is running: http:\/\/localhost:\d+/, START_TIMEOUT_MS);
+    // The banner's last line: "Karvon is running" and the admin login are separate writes, so
+    // waiting for the first alone can read the output before the login line has arrived.
+    await p.waitForOutput(/Karvon is running: http:\/\/localhost:\d+[\s\S]*Ctrl-C stops everything/, START_TIMEOUT_MS);
     return p;
   }
 
