@@ -258,13 +258,17 @@ describe('heartbeats and liveness persistence', () => {
     );
     expect(view.body).toMatchObject({ status: 'online', degraded: true, usage: { cpuPercent: 95, memoryMb: 2048 } });
     // A session that ends closes its current minute; the point is written at the next flush.
+    // The heartbeats may straddle a minute boundary: then the earlier minute was written when it
+    // ended, and there is one point per minute the session spanned, the last for the close's minute.
     agents[0].agent.ws.close();
     await agents[0].agent.closed;
+    const minute = (ms: number) => Math.floor(ms / 60_000);
+    const spanned = Array.from({ length: minute(Date.now()) - minute(started) + 1 }, (_, i) => minute(started) + i);
     await eventually(async () => {
       await cp.liveness.flush();
-      const metrics = await admin.get<{ items: Array<{ cpuPercent: number; memoryUsedMb: number }> }>(`/api/v1/admin/nodes/${agents[0].nodeId}/metrics`);
-      expect(metrics.body.items).toHaveLength(1);
-      expect(metrics.body.items[0]).toMatchObject({ cpuPercent: 95, memoryUsedMb: 2048 });
+      const metrics = await admin.get<{ items: Array<{ at: string; cpuPercent: number; memoryUsedMb: number }> }>(`/api/v1/admin/nodes/${agents[0].nodeId}/metrics`);
+      expect(metrics.body.items.map((p) => minute(Date.parse(p.at)))).toEqual(spanned);
+      for (const point of metrics.body.items) expect(point).toMatchObject({ cpuPercent: 95, memoryUsedMb: 2048 });
     });
   });
 
