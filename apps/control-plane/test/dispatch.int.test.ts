@@ -323,6 +323,83 @@ describe('desired states in batches', () => {
   });
 });
 
+describe('desired states read in the placing transaction, sent at its commit', () => {
+  const resources = { cpuMillicores: 100, memoryMb: 64, diskMb: 10 };
+  const states = (cp: ControlPlaneLike) => cp.sockets.sent.flatMap((s) => (s.frame.type === 'desired-state' ? [{ nodeId: s.nodeId, state: s.frame.payload }] : []));
+
+  it('sends the held nodes their new state when the commit returns, with no statement after it; other nodes are left to their holder', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true, listen: false });
+    const [held, elsewhere] = await nodes(2);
+    cp.sockets.held.set(held!, 4);
+    const app = await createAppFixture(db, REGION);
+    cp.statements.length = 0;
+    const committed = await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!, elsewhere!], spec: app.spec }]);
+    // Already handed to the socket: no wake-up, no flush.
+    const sent = states(cp);
+    expect(sent.map((s) => s.nodeId)).toEqual([held]);
+    expect(sent[0]!.state).toMatchObject({ generation: 1, sessionGeneration: 4 });
+    expect(sent[0]!.state.allocations.map((a) => [a.id, a.env])).toEqual([[committed.find((c) => c.nodeId === held)!.id, { GREETING: 'hi' }]]);
+    await cp.dispatcher.idle();
+    expect(cp.statements).toEqual([]);
+    // The same state again (a wake-up, the poll) is not sent twice; a newer one is.
+    cp.dispatcher.wake([held!], 'state');
+    await cp.dispatcher.idle();
+    expect(states(cp)).toHaveLength(1);
+    await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!], spec: app.spec }]);
+    expect(states(cp).map((s) => [s.state.generation, s.state.allocations.length])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
+  it('inside a caller’s transaction sends nothing before the commit, then wakes the flush', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [held] = await nodes(1);
+    cp.sockets.held.set(held!, 1);
+    const app = await createAppFixture(db, REGION);
+    await db.transaction(async (trx) => {
+      await commitPlacements(trx, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!], spec: app.spec }]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(states(cp)).toEqual([]);
+    });
+    await eventually(() => expect(states(cp).map((s) => s.state.generation)).toEqual([1]), 5_000);
+  });
+
+  it('does not send to a session that ended before the commit returned; the flush serves the next one', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true });
+    const [held] = await nodes(1);
+    cp.sockets.held.set(held!, 1);
+    const app = await createAppFixture(db, REGION);
+    // The socket is replaced once the state was read for session 1, before the commit.
+    const replace = (q: { sql: string }) => {
+      if (q.sql.includes('json_agg')) cp.sockets.held.set(held!, 2);
+    };
+    db.on('query', replace);
+    try {
+      await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!], spec: app.spec }]);
+    } finally {
+      db.off('query', replace);
+    }
+    expect(states(cp)).toEqual([]);
+    // Woken in-process at once: the flush reads the state again for session 2.
+    await eventually(() => expect(states(cp).map((s) => [s.state.generation, s.state.sessionGeneration])).toEqual([[1, 2]]), 5_000);
+  });
+
+  it('commits the placement when the state cannot be built here, and leaves the node to the flush', async () => {
+    const cp = startControlPlaneLike(3_600_000, { direct: true, listen: false });
+    const [held] = await nodes(1);
+    cp.sockets.held.set(held!, 1);
+    const app = await createAppFixture(db, REGION);
+    // A sealed value and no way to open it in this dispatcher: the state cannot be built.
+    const spec = { ...app.spec, sealedEnv: { TOKEN: 'v1:sealed' } };
+    const [alloc] = await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!], spec }]);
+    expect(await db('allocations').where({ id: alloc!.id }).first()).toBeDefined();
+    expect((await db('nodes').where({ id: held }).first<{ desired_generation: string }>()).desired_generation).toBe('1');
+    await cp.dispatcher.idle();
+    expect(states(cp)).toEqual([]);
+  });
+});
+
 describe('agent replies in batches', () => {
   async function dispatched(cp: ControlPlaneLike, node: string, count: number): Promise<string[]> {
     const queued = await enqueueTasks(db, Array.from({ length: count }, () => noop(node)));

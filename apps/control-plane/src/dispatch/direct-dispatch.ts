@@ -1,4 +1,6 @@
-import type { Task } from '@karvon/protocol';
+import type { DesiredStatePayload, Task } from '@karvon/protocol';
+import type { Db } from '../db/connect';
+import type { StateFor } from './desired-state';
 
 /**
  * A dispatcher in this process that takes tasks queued by this process straight to the sockets it
@@ -16,6 +18,15 @@ export interface DirectDispatch {
   directSession(nodeId: string): number | undefined;
   /** Sends a task claimed at its insert for `task.sessionGeneration`; false if that session is gone. */
   sendDirect(nodeId: string, task: Task): boolean;
+  /** The node's session here, for a desired state read by the transaction that changes it. */
+  stateSession(nodeId: string): number | undefined;
+  /** The nodes' desired states read through `db` (that transaction); a node it could not build is left out. */
+  loadStates(db: Db, nodes: readonly StateFor[]): Promise<Map<string, DesiredStatePayload>>;
+  /**
+   * Sends a state read before its transaction committed, unless its session is gone (false: a
+   * flush must serve the node) or a state as new went out already (true: nothing to send).
+   */
+  sendState(nodeId: string, state: DesiredStatePayload): boolean;
 }
 
 const dispatchers = new Set<DirectDispatch>();
@@ -40,4 +51,43 @@ export function directTargets(nodeIds: readonly string[]): Map<string, { session
     }
   }
   return out;
+}
+
+/** Desired states read inside a committing transaction, for the nodes whose sockets are held here. */
+export interface DirectStates {
+  /** the nodes a state was read for (their wake-up is `send`'s to decide) */
+  readonly read: ReadonlySet<string>;
+  /** After the commit: sends them; returns the nodes that still need a flush. */
+  send(): string[];
+}
+
+const NONE: DirectStates = { read: new Set(), send: () => [] };
+
+/**
+ * Reads, through `trx` (after its writes, while it holds the nodes' locks), the desired states of
+ * those of `nodeIds` whose sockets a dispatcher here holds, to send once `trx` has committed: the
+ * planner's commit then reaches the socket without a wake-up, a flush batch or a statement after
+ * it. The state is the one the commit makes (the transaction sees its own writes, and another
+ * change to these nodes waits for their locks and bumps the generation again after it).
+ */
+export async function readDirectStates(trx: Db, nodeIds: readonly string[]): Promise<DirectStates> {
+  if (dispatchers.size === 0) return NONE;
+  const byDispatcher = new Map<DirectDispatch, StateFor[]>();
+  for (const nodeId of nodeIds) {
+    for (const via of dispatchers) {
+      const sessionGeneration = via.stateSession(nodeId);
+      if (sessionGeneration === undefined) continue;
+      const list = byDispatcher.get(via) ?? [];
+      list.push({ nodeId, sessionGeneration });
+      byDispatcher.set(via, list);
+      break;
+    }
+  }
+  if (byDispatcher.size === 0) return NONE;
+  const loaded: Array<{ via: DirectDispatch; states: Map<string, DesiredStatePayload> }> = [];
+  for (const [via, nodes] of byDispatcher) loaded.push({ via, states: await via.loadStates(trx, nodes) });
+  return {
+    read: new Set(loaded.flatMap(({ states }) => [...states.keys()])),
+    send: () => loaded.flatMap(({ via, states }) => [...states].filter(([nodeId, state]) => !via.sendState(nodeId, state)).map(([nodeId]) => nodeId)),
+  };
 }

@@ -1,5 +1,6 @@
+import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Frame, FrameToControlPlane, Task } from '@karvon/protocol';
+import type { DesiredStatePayload, Frame, FrameToControlPlane, Task } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { loadDesiredStates, type DesiredStateContext } from './desired-state';
 import { offerDirectDispatch } from './direct-dispatch';
@@ -73,6 +74,19 @@ export function createDispatcher(deps: {
 
   /** A frame for a node's session, if that session is still the one connected here. */
   const sendTo = (nodeId: string, session: number, frame: Frame): boolean => sessions.sessionGeneration(nodeId) === session && sessions.send(nodeId, frame);
+  /**
+   * A desired state goes out only if newer than what its session got: whichever of a flush and a
+   * planner's commit (direct) read it, an older state never follows a newer one. False when the
+   * session is gone; true when sent or when one as new went out already.
+   */
+  const offerState = (nodeId: string, state: DesiredStatePayload): boolean => {
+    const last = sent.get(nodeId);
+    const already = last?.session === state.sessionGeneration ? last.generation : -1;
+    if (state.generation <= already) return true;
+    if (!sendTo(nodeId, state.sessionGeneration, { type: 'desired-state', payload: state })) return false;
+    sent.set(nodeId, { session: state.sessionGeneration, generation: state.generation });
+    return true;
+  };
   const withdrawDirect = (deps.direct ?? true)
     ? offerDirectDispatch({
         // Not while the node waits for a flush or is in one: its frames then go out in order.
@@ -84,6 +98,24 @@ export function createDispatcher(deps: {
             return sendTo(nodeId, task.sessionGeneration, { type: 'task', payload: deps.openTask ? deps.openTask(task) : task });
           } catch (err) {
             logger.warn({ err, nodeId, taskId: task.id }, 'sending a task at its insert failed; the next session gets it');
+            return false;
+          }
+        },
+        stateSession: (nodeId) => (stopped ? undefined : sessions.sessionGeneration(nodeId)),
+        // Inside the planner's transaction. A state that cannot be built (a sealed value this
+        // process cannot open) must not fail the placement: that node is left to the flush, which
+        // reports it as always. A statement's error is the transaction's and is not swallowed (its
+        // COMMIT would otherwise roll back without an error).
+        loadStates: (trx, nodes) =>
+          loadDesiredStates(trx, nodes, deps.desiredState).catch((err: unknown) => {
+            if (err instanceof pg.DatabaseError) throw err;
+            return new Map<string, DesiredStatePayload>();
+          }),
+        sendState: (nodeId, state) => {
+          try {
+            return offerState(nodeId, state);
+          } catch (err) {
+            logger.warn({ err, nodeId }, 'sending a desired state at its commit failed; a flush sends it');
             return false;
           }
         },
@@ -111,11 +143,7 @@ export function createDispatcher(deps: {
             sessions.revoke(n.nodeId);
             continue;
           }
-          const last = sent.get(n.nodeId);
-          const already = last?.session === n.sessionGeneration ? last.generation : -1;
-          if (state.generation > already && sendTo(n.nodeId, n.sessionGeneration, { type: 'desired-state', payload: state })) {
-            sent.set(n.nodeId, { session: n.sessionGeneration, generation: state.generation });
-          }
+          offerState(n.nodeId, state);
         }
       },
       (err: unknown) => logger.warn({ err, nodes: wantState.length }, 'loading desired states failed; the poll will retry'),

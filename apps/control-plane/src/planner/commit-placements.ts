@@ -2,6 +2,8 @@ import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
 import type { Resources } from '../nodes/capacity';
 import type { AllocationSpec } from './allocation-spec';
+import { readDirectStates, type DirectStates } from '../dispatch/direct-dispatch';
+import { commitOf, wakeLocally } from '../dispatch/local-wakeups';
 import { NODE_CHANNEL, wakeupsFor } from '../dispatch/node-wakeups';
 
 /** Another plan took the capacity this one counted on: re-plan against a fresh snapshot. */
@@ -33,7 +35,9 @@ export interface CommittedAllocation {
  * re-checks that the reservation still fits (status, capacity) and adds it, bumping the node's
  * desired-state generation; if any node refuses, nothing is written (PlanConflict). Then the
  * allocations are inserted. The nodes' sockets are woken at commit: through NOTIFY for every
- * control plane, and in-process for this one's (dispatch/local-wakeups.ts).
+ * control plane, and in-process for this one's (dispatch/local-wakeups.ts). For nodes whose sockets
+ * this process holds, the new desired states are read in the transaction and sent when the commit
+ * returns (dispatch/direct-dispatch.ts); only those not sent then are woken here.
  */
 export async function commitPlacements(db: Db, batch: readonly PlacementToCommit[]): Promise<CommittedAllocation[]> {
   const perNode = new Map<string, Resources & { count: number }>();
@@ -49,7 +53,10 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
   }
   const deltas = [...perNode.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, d]) => ({ id, cpu: d.cpuMillicores, mem: d.memoryMb, disk: d.diskMb, n: d.count }));
   const ids = deltas.map((d) => d.id);
-  return db.transaction(async (trx) => {
+  // Only a commit made here (not a savepoint of the caller's transaction) may send at its return.
+  const mayDirect = commitOf(db) === undefined;
+  let direct: DirectStates | undefined;
+  const committed = await db.transaction(async (trx) => {
     // ONE statement takes the row locks in id order first (the materialized FOR UPDATE: an UPDATE
     // ... FROM alone locks in whatever order its plan scans, and two batches, or a batch and the
     // liveness flush, could then deadlock), then re-checks and reserves, and NOTIFYs the nodes
@@ -106,7 +113,12 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
       }),
     );
     for (let i = 0; i < rows.length; i += 1000) await trx('allocations').insert(rows.slice(i, i + 1000));
-    wake.woken();
+    // The states of the nodes held by this process, read now and sent when the commit returns.
+    direct = mayDirect ? await readDirectStates(trx, ids) : undefined;
+    const read = direct?.read;
+    wake.woken(read && read.size > 0 ? ids.filter((id) => !read.has(id)) : ids);
     return committed;
   });
+  if (direct) wakeLocally(direct.send(), 'state');
+  return committed;
 }
