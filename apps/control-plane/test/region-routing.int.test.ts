@@ -99,6 +99,25 @@ describe('routing held under the routing version', () => {
     expect((await states([n2])).out.get(n2)!.routes.find((r) => r.appId === app.appId)!.upstreams).toEqual([]);
   });
 
+  it('lets a transaction on this pool use the routing held here, and never keeps what a transaction read', async () => {
+    await states([n1, n2]);
+    // Held at the current version: the transaction's read is one statement, with the same routes.
+    statements.length = 0;
+    const inTrx = await here.transaction((trx) => loadDesiredStates(trx, [{ nodeId: n2, sessionGeneration: 1 }], ctx, here));
+    expect(statements.filter((sql) => sql.includes('with routed as'))).toEqual([]);
+    expect(inTrx.get(n2)!.routes).toEqual((await states([n2])).out.get(n2)!.routes);
+    // Moved elsewhere: the transaction reads the routing itself and sees the change, but does not
+    // keep it (it could hold the transaction's own uncommitted writes): the pool reads it again.
+    await other('allocations').where({ id: app.allocationId }).update({ actual_status: 'healthy', upstream: '10.0.0.7:30007' });
+    statements.length = 0;
+    const moved = await here.transaction((trx) => loadDesiredStates(trx, [{ nodeId: n2, sessionGeneration: 1 }], ctx, here));
+    expect(statements.filter((sql) => sql.includes('with routed as'))).toHaveLength(1);
+    expect(moved.get(n2)!.routes.find((r) => r.appId === app.appId)!.upstreams.map((u) => u.address)).toEqual(['10.0.0.7:30007']);
+    const after = await states([n2]);
+    expect(after.statements).toBe(2);
+    expect(after.out.get(n2)!.routes).toEqual(moved.get(n2)!.routes);
+  });
+
   it('bumps the version once per transaction, at its commit, however many routed rows it changes', async () => {
     const before = await version();
     await other.transaction(async (trx) => {

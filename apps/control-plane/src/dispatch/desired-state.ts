@@ -31,8 +31,10 @@ export interface StateFor {
  * generation and the allocations it describes come from one snapshot. A node missing from the
  * result was revoked (or never existed). Routes and certificates are region-wide (routing/): the
  * same statement reads the routing version, and no other statement runs while it is unchanged.
+ * A transaction on a pool passes that pool as `heldUnder` to use its routing memory
+ * (routing/region-routes.ts).
  */
-export async function loadDesiredStates(db: Db, nodes: readonly StateFor[], ctx: DesiredStateContext = {}): Promise<Map<string, DesiredStatePayload>> {
+export async function loadDesiredStates(db: Db, nodes: readonly StateFor[], ctx: DesiredStateContext = {}, heldUnder: Db = db): Promise<Map<string, DesiredStatePayload>> {
   const out = new Map<string, DesiredStatePayload>();
   if (nodes.length === 0) return out;
   const res = await db.raw<{ rows: Array<{ id: string; region_id: string; desired_generation: string; routing_version: string | null; allocations: AllocationRow[] }> }>(
@@ -48,7 +50,7 @@ export async function loadDesiredStates(db: Db, nodes: readonly StateFor[], ctx:
   // here, routing/region-routes.ts) or newer (read after it): a route change bumps the generation
   // with or after its commit, so a state built here is never older in routes than its generation.
   const routing = ctx.routing
-    ? await loadNodeRouting(db, ctx.routing, res.rows.map((r) => ({ nodeId: r.id, regionId: r.region_id })), res.rows[0]?.routing_version)
+    ? await loadNodeRouting(db, ctx.routing, res.rows.map((r) => ({ nodeId: r.id, regionId: r.region_id })), res.rows[0]?.routing_version, heldUnder)
     : undefined;
   for (const node of res.rows) {
     out.set(node.id, {

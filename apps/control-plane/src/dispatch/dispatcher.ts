@@ -107,7 +107,7 @@ export function createDispatcher(deps: {
         // reports it as always. A statement's error is the transaction's and is not swallowed (its
         // COMMIT would otherwise roll back without an error).
         loadStates: (trx, nodes) =>
-          loadDesiredStates(trx, nodes, deps.desiredState).catch((err: unknown) => {
+          loadDesiredStates(trx, nodes, deps.desiredState, db).catch((err: unknown) => {
             if (err instanceof pg.DatabaseError) throw err;
             return new Map<string, DesiredStatePayload>();
           }),

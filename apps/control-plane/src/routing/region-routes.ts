@@ -50,17 +50,24 @@ function heldFor(db: Db, ctx: RoutingContext): { get(): Held | undefined; set(h:
  * Each node's routes and certificates. `version` is the routing version read in the same statement
  * (snapshot) as the nodes; when what is held here was read at that version, it is what that snapshot
  * would read. Without it, the routing is read afresh.
+ *
+ * `heldUnder`: the pool whose memory `db` may use when `db` is a transaction on it (the planner's,
+ * which changes nothing routing depends on). Such a reader uses what is held at the version it
+ * reads but never stores what it read: a transaction sees its own uncommitted writes, while the
+ * version they would bump is only bumped at its commit.
  */
 export async function loadNodeRouting(
   db: Db,
   ctx: RoutingContext,
   nodes: ReadonlyArray<{ nodeId: string; regionId: string }>,
   version?: string | null,
+  heldUnder: Db = db,
 ): Promise<Map<string, NodeRouting>> {
   const out = new Map<string, NodeRouting>();
   const regions = [...new Set(nodes.map((n) => n.regionId))].sort();
   if (regions.length === 0) return out;
-  const held = heldFor(db, ctx);
+  const held = heldFor(heldUnder, ctx);
+  const store = heldUnder === db;
   const now = Date.now();
   const current = held.get();
   let regionRouting: Map<string, RegionRouting>;
@@ -69,7 +76,7 @@ export async function loadNodeRouting(
   } else {
     const read = await readRegions(db, ctx, regions, new Date(now));
     regionRouting = read.regions;
-    if (read.version) {
+    if (read.version && store) {
       const keep = held.get();
       // Regions held at the same version stay; a newer version replaces everything held.
       if (keep?.version === read.version) for (const [r, v] of read.regions) keep.regions.set(r, v);
