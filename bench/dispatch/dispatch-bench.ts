@@ -2,8 +2,9 @@
 // dir), N agents connected from simulator processes on 127.0.0.x addresses, then work committed at a
 // fixed rate: first placements through the planner's commitPlacements (one replica per node, the
 // dispatches due in each 10 ms tick committed together), then noop tasks through enqueueTasks (the
-// same: one statement per tick). For each dispatch: the time from its commit returning (for tasks,
-// the INSERT's answer being read, which a task claimed at its insert is sent after) to the
+// same: one statement per tick). For each dispatch: the time from its commit returning (the answer
+// to the placement's COMMIT, or to the tasks' INSERT, being read: the planner sends the states of
+// nodes held here, and a task claimed at its insert is sent, before the call returns) to the
 // matching frame (`desired-state` at the new generation, or the `task`) being handed to the node's
 // socket by the hub (hub.send wrapped in this process: same clock), and to it arriving at the
 // agent's socket in the simulator (process.hrtime.bigint(), CLOCK_MONOTONIC, shared by processes).
@@ -15,6 +16,7 @@
 // cannot start is counted as skipped), DISPATCH_ACK (agents ack and answer, default 1),
 // DISPATCH_PER_SIM (agents per simulator process, default 2,000), DISPATCH_QUERY_STATS=1 (time per
 // SQL statement on the control plane's pool, per phase).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -102,6 +104,26 @@ export async function runDispatch(): Promise<void> {
     // would make its latency negative. Stamped here (knex emits 'query-response' as the answer is
     // read, before the caller resumes), keyed by the statement's first idempotency key.
     const insertAnswered = new Map<string, bigint>();
+    // A placement's commit is likewise the moment its COMMIT's answer is read: the planner sends
+    // the states of nodes held here when the commit returns, before commitPlacements resolves.
+    // knex sends COMMIT through the dialect's _query (no event for it), stamped here for the
+    // benchmark's own transactions only (the async context of the call).
+    const commitAnswer = new AsyncLocalStorage<{ at?: bigint }>();
+    const dialect = Object.getPrototypeOf(commitDb.client) as { _query: (this: unknown, conn: unknown, obj: { sql?: string }) => Promise<unknown> };
+    const originalQuery = dialect._query;
+    dialect._query = function (this: unknown, conn, obj) {
+      const answer = originalQuery.call(this, conn, obj);
+      const store = commitAnswer.getStore();
+      if (!store || obj.sql !== 'COMMIT;') return answer;
+      return answer.then((r) => {
+        store.at = ns();
+        return r;
+      });
+    };
+    res.add('commit stamp', () => {
+      dialect._query = originalQuery;
+      return Promise.resolve();
+    });
     commitDb.on('query-response', (_r: unknown, q: { bindings?: unknown[] }) => {
       const first = q.bindings?.[0];
       if (typeof first !== 'string' || !first.startsWith('[{')) return;
@@ -246,12 +268,14 @@ export async function runDispatch(): Promise<void> {
         try {
           if (kind === 'placement') {
             for (const id of nodeIds) busy.add(id);
+            const stamp: { at?: bigint } = {};
             try {
-              await commitPlacements(commitDb, [{ appId: app.appId, releaseId: app.releaseId, resources: app.resources, nodeIds, spec: app.spec }]);
+              await commitAnswer.run(stamp, () => commitPlacements(commitDb, [{ appId: app.appId, releaseId: app.releaseId, resources: app.resources, nodeIds, spec: app.spec }]));
             } finally {
               for (const id of nodeIds) busy.delete(id);
             }
-            const at = ns();
+            const returned = ns();
+            const at = stamp.at !== undefined && stamp.at < returned ? stamp.at : returned;
             for (const nodeId of nodeIds) {
               // Only this benchmark bumps generations, and never two commits for one node at once.
               const g = (generation.get(nodeId) ?? 0) + 1;
@@ -404,7 +428,11 @@ export async function runDispatch(): Promise<void> {
 
     // Optional diagnosis (DISPATCH_QUERY_STATS=1): time per statement on the control plane's pool.
     const queryStats = process.env.DISPATCH_QUERY_STATS === '1' ? attachQueryStats(db, () => recording) : undefined;
-    const printQueryStats = (label: string) => queryStats?.print(label, (line) => log(ID, line));
+    const commitStats = process.env.DISPATCH_QUERY_STATS === '1' ? attachQueryStats(commitDb, () => recording) : undefined;
+    const printQueryStats = (label: string) => {
+      queryStats?.print(label, (line) => log(ID, line));
+      commitStats?.print(`${label}, committing pool`, (line) => log(ID, line));
+    };
 
     const results: Array<{ rate: number; kind: 'placement' | 'task'; m: Awaited<ReturnType<typeof measure>> }> = [];
     for (const rate of rates) {
