@@ -44,6 +44,7 @@ await describeDocker('build task', () => {
     sha['link-dockerfile'] = await git.commit('link-dockerfile', { files: { Dockerfile: { symlink: '/etc/passwd' }, 'index.html': 'x' } });
     sha['link-procfile'] = await git.commit('link-procfile', { fromDir: path.join(fixturesDir, 'node-hello'), files: { Procfile: { symlink: '../../../../etc/passwd' } } });
     sha['link-deep'] = await git.commit('link-deep', { files: { 'index.html': 'x', 'assets/secrets': { symlink: '../../home' } } });
+    sha['node-hello-next'] = await git.commit('node-hello-next', { fromDir: path.join(fixturesDir, 'node-hello'), files: { 'next.txt': `a later commit ${run}\n` } });
   });
 
   afterAll(async () => {
@@ -103,9 +104,24 @@ await describeDocker('build task', () => {
     for (const phase of ['-----> clone', '-----> detect', '-----> build']) expect(lines).toContain(phase);
     const info = await docker.getImage(result!.image).inspect();
     expect(info.Config.User).toBe('1000:1000');
-    expect(info.Config.Labels).toMatchObject({ 'karvon.managed': 'true', 'karvon.node': nodeId, 'karvon.app': 'app-node-hello' });
+    expect(info.Config.Labels).toMatchObject({ 'karvon.managed': 'true', 'karvon.node': nodeId, 'karvon.app': 'app-node-hello', 'karvon.built': 'true' });
     expect(JSON.parse(await answer(result!.image))).toMatchObject({ greeting: 'hello from karvon', uid: 1000 });
     expect(await readdir(buildDir)).toEqual([]); // the workdir is gone
+  });
+
+  it('labels the image in a step the cache answers for the next commit of the app, before the code is copied', async () => {
+    const first = await build(payload('node-hello', { runtime: NODE_RUNTIME }));
+    expect(first.error, first.lines.join('\n')).toBeUndefined();
+    const next = await build(payload('node-hello-next', { runtime: NODE_RUNTIME, appId: 'app-node-hello' }));
+    expect(next.error, next.lines.join('\n')).toBeUndefined();
+    const step = (lines: string[], instruction: string) => {
+      const at = lines.findIndex((l) => new RegExp(`^Step \\d+/\\d+ : ${instruction} `).test(l));
+      expect(at, lines.join('\n')).toBeGreaterThanOrEqual(0);
+      return { title: lines[at]!, cached: lines[at + 1]?.includes('Using cache') ?? false };
+    };
+    expect(step(next.lines, 'LABEL')).toEqual({ title: expect.stringMatching(/^Step 2\//) as unknown, cached: true });
+    expect(step(next.lines, 'COPY').cached).toBe(false);
+    expect((await docker.getImage(next.result!.image).inspect()).Config.Labels).toMatchObject({ 'karvon.app': 'app-node-hello', 'karvon.built': 'true' });
   });
 
   it('builds static-site with the static buildpack and serves index.html', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageLabels, pushReference, withTail } from './build-task';
-import { buildOptions, labelInstruction, splitTag } from './docker-build';
+import { afterLastFrom, buildOptions, labelInstruction, splitTag } from './docker-build';
 
 describe('build decisions', () => {
   it('pushes the spec image under the registry unless it already names it', () => {
@@ -15,7 +15,9 @@ describe('build decisions', () => {
 
   it('labels images for the image GC', () => {
     const spec = { buildId: 'bld_1', appId: 'app_1', tenantId: 'usr_1' } as Parameters<typeof imageLabels>[0];
-    expect(imageLabels(spec, 'node_1')).toEqual({ 'karvon.managed': 'true', 'karvon.node': 'node_1', 'karvon.app': 'app_1', 'karvon.tenant': 'usr_1', 'karvon.build': 'bld_1' });
+    expect(imageLabels(spec, 'node_1')).toEqual({ 'karvon.managed': 'true', 'karvon.node': 'node_1', 'karvon.app': 'app_1', 'karvon.tenant': 'usr_1', 'karvon.built': 'true' });
+    // Nothing that changes from one build of the app to the next: the LABEL step stays cached.
+    expect(imageLabels({ ...spec, buildId: 'bld_2' }, 'node_1')).toEqual(imageLabels(spec, 'node_1'));
   });
 
   it('builds with limits, no build args and no pull', () => {
@@ -53,6 +55,15 @@ describe('build decisions', () => {
     for (const bad of refused) {
       expect(labelInstruction(bad)).toBeUndefined();
     }
+  });
+
+  it('puts the label line right after the last FROM, in the final stage', () => {
+    const label = 'LABEL "karvon.app"="app_1"\n';
+    expect(afterLastFrom('# Generated\nFROM node:20\nCOPY . /app/\nCMD ["node"]\n', label)).toBe('# Generated\nFROM node:20\nLABEL "karvon.app"="app_1"\nCOPY . /app/\nCMD ["node"]\n');
+    expect(afterLastFrom('FROM golang AS build\nRUN go build\nFROM debian\nCOPY --from=build /x /x\n', label)).toBe(
+      'FROM golang AS build\nRUN go build\nFROM debian\nLABEL "karvon.app"="app_1"\nCOPY --from=build /x /x\n',
+    );
+    expect(afterLastFrom('CMD ["x"]', label)).toBe('CMD ["x"]\nLABEL "karvon.app"="app_1"\n');
   });
 
   it('fits failure messages to the runner limit, newest lines kept', () => {

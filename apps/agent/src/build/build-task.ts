@@ -15,7 +15,8 @@ import { BuildFailure } from './build-failure';
 import { createBuildLog, type BuildLog } from './build-log';
 import { detectBuildpack } from './buildpacks/detect';
 import { GENERATED_DOCKERFILE, type Buildpack } from './buildpacks/types';
-import { labelInstruction, runImageBuild, runImagePush, splitTag, type EngineMessage } from './docker-build';
+import { LABELS } from '../runtime/labels';
+import { afterLastFrom, labelInstruction, runImageBuild, runImagePush, splitTag, type EngineMessage } from './docker-build';
 import { checkGitSource, resolveWithDns, type ResolveHost } from './git/check-source';
 import { cloneCommit } from './git/clone';
 import { contextTar, type TarInput } from './source/context-tar';
@@ -61,7 +62,10 @@ export function imageLabels(spec: BuildTaskSpec, nodeId: string): Record<string,
     'karvon.node': nodeId,
     'karvon.app': spec.appId,
     'karvon.tenant': spec.tenantId,
-    'karvon.build': spec.buildId,
+    // What the image GC orders by creation time (gc/image-gc-plan.ts); the build itself is in the
+    // tag. No per-build value: the LABEL line is then the same for every build of the app on this
+    // node, and the builder's cache answers it.
+    [LABELS.built]: 'true',
   };
 }
 
@@ -110,12 +114,14 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
 
       log.line('-----> build');
       const labels = imageLabels(spec, deps.nodeId);
-      // A generated Dockerfile carries the labels itself, in one step; a customer's gets them from the build option.
+      // A generated Dockerfile carries the labels itself, in one step right after its last FROM,
+      // where the builder's cache answers it from the second build on; a customer's gets them from
+      // the build option.
       const labelLine = plan.dockerfile === null ? undefined : labelInstruction(labels);
       const inputs: TarInput[] =
         plan.dockerfile === null
           ? scanned.entries
-          : [...scanned.entries.filter((e) => e.path !== GENERATED_DOCKERFILE), { type: 'memory', path: GENERATED_DOCKERFILE, mode: 0o644, content: Buffer.from(withLine(plan.dockerfile, labelLine)) }];
+          : [...scanned.entries.filter((e) => e.path !== GENERATED_DOCKERFILE), { type: 'memory', path: GENERATED_DOCKERFILE, mode: 0o644, content: Buffer.from(labelLine === undefined ? plan.dockerfile : afterLastFrom(plan.dockerfile, labelLine)) }];
       const onBuild = (m: EngineMessage) => {
         if (m.stream) log.write(m.stream);
         else if (m.status) log.line(m.status);
@@ -176,12 +182,6 @@ export function createBuildTask(deps: BuildTaskDeps): TaskHandler {
       if (workdir) await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
     }
   };
-}
-
-/** `text` with `line` appended on a line of its own. */
-function withLine(text: string, line: string | undefined): string {
-  if (line === undefined) return text;
-  return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
 }
 
 function failedBuild(error: string, log: BuildLog): BuildFailure {

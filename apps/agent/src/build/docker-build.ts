@@ -71,6 +71,22 @@ export function labelInstruction(labels: Readonly<Record<string, string>>): stri
   return `LABEL ${keys.map((k) => `"${k}"="${labels[k] ?? ''}"`).join(' ')}\n`;
 }
 
+/**
+ * `line` inserted after the last FROM of a Dockerfile Karvon generated (so in its final stage,
+ * before anything that changes between builds), or appended when there is none.
+ */
+export function afterLastFrom(dockerfile: string, line: string): string {
+  const lines = dockerfile.split('\n');
+  let at = -1;
+  lines.forEach((l, i) => {
+    if (/^FROM\s/i.test(l.trim())) at = i;
+  });
+  const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+  if (at < 0) return `${dockerfile}${dockerfile === '' || dockerfile.endsWith('\n') ? '' : '\n'}${text}\n`;
+  lines.splice(at + 1, 0, text);
+  return lines.join('\n');
+}
+
 /** Runs a build; every message goes to `onMessage`; resolves with the error message, if any. */
 export async function runImageBuild(docker: Docker, context: Readable, o: ImageBuildOptions, onMessage: (m: EngineMessage) => void): Promise<{ error?: string; imageId?: string }> {
   const stream = await docker.buildImage(context, { ...buildOptions(o), abortSignal: o.signal } as Docker.ImageBuildOptions);

@@ -49,5 +49,21 @@ describe('planImageGc', () => {
     expect(d.remove).toEqual([{ id: 'g2', appId: 'app_g', build: 'bld_g2', tags: ['r/g2:1'] }]);
     expect(d.inUse).toEqual(['g1']);
   });
+
+  it('takes the build of an image labelled only as built here from its tag, or its id when untagged', () => {
+    const built = (id: string, created: number, tags: string[]): ImageInfo => ({
+      id,
+      labels: { 'karvon.managed': 'true', 'karvon.node': NODE, 'karvon.app': 'app_k', 'karvon.built': 'true' },
+      tags,
+      created,
+    });
+    const images = [built('k1', 100, ['127.0.0.1:5000/karvon/app_k:bld_k1']), built('k2', 200, []), built('k3', 300, ['karvon/app_k:bld_k3'])];
+    expect(planImageGc(images, new Set(), NODE, 1).remove).toEqual([
+      { id: 'k1', appId: 'app_k', build: 'bld_k1', tags: ['127.0.0.1:5000/karvon/app_k:bld_k1'] },
+      { id: 'k2', appId: 'app_k', build: 'k2', tags: [] },
+    ]);
+    // Only "true" marks it: anything else is not ordered, so not removed.
+    expect(planImageGc([{ ...built('k4', 1, []), labels: { ...built('k4', 1, []).labels, 'karvon.built': 'yes' } }], new Set(), NODE, 0).remove).toEqual([]);
+  });
 });
 

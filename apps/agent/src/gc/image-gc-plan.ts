@@ -16,8 +16,17 @@ export interface GcDecision {
   inUse: string[];
 }
 
-/** The label a build on this node puts on its image (build/build-task.ts imageLabels). */
-const BUILD_LABEL = 'karvon.build';
+/** What images built before LABELS.built carried instead (build/build-task.ts imageLabels): the build's id. */
+const LEGACY_BUILD_LABEL = 'karvon.build';
+
+/** The build an image was made by: its legacy label, else the tag's (`karvon/<app>:<build>`), else its id. */
+function builtBy(image: ImageInfo): string | undefined {
+  const legacy = image.labels?.[LEGACY_BUILD_LABEL];
+  if (legacy) return legacy;
+  if (image.labels?.[LABELS.built] !== 'true') return undefined;
+  const tag = image.tags.find((t) => t.lastIndexOf(':') > t.lastIndexOf('/'));
+  return tag ? tag.slice(tag.lastIndexOf(':') + 1) : image.id;
+}
 
 interface Candidate {
   image: ImageInfo;
@@ -42,7 +51,7 @@ export function planImageGc(images: readonly ImageInfo[], usedImageIds: Readonly
     const appId = image.labels?.[LABELS.app];
     if (!appId) continue;
     const release = Number(image.labels?.[LABELS.releaseNumber] ?? Number.NaN);
-    const build = image.labels?.[BUILD_LABEL];
+    const build = builtBy(image);
     let candidate: Candidate;
     let kind: string;
     if (Number.isSafeInteger(release) && release >= 0) {

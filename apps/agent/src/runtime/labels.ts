@@ -15,6 +15,8 @@ export const LABELS = {
   releaseNumber: 'karvon.release-number',
   specHash: 'karvon.spec-hash',
   port: 'karvon.port',
+  /** on an image built on this node (the build's id is in its tag) */
+  built: 'karvon.built',
   /** kept on the container so a replaced (no longer desired) one can still be probed */
   healthCheck: 'karvon.health-check',
 } as const;
