@@ -18,8 +18,8 @@ const STATE_CHANGE_GAP_MS = 250;
  * heartbeat (database clock), store its usage, write finished one-minute metric points (of nodes
  * and of allocations: one row per allocation and minute, its last sample), and sweep
  * liveness (online → suspect after two missed intervals, → offline after the grace). The sweep is
- * a pair of conditional updates on the database clock, so two control planes running it at once
- * agree and nothing depends on their own clocks.
+ * a conditional update on the database clock, so two control planes running it at once agree and
+ * nothing depends on their own clocks.
  *
  * A heartbeat that changes an allocation's state or upstream (a replica became healthy, failed,
  * was started) brings the next flush forward (LiveNodes.onStateChange): routes and rollouts follow
@@ -52,13 +52,37 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
     const { dirty, stamped, points, allocations, allocationPoints, stateChanged } = live.drain();
     let rerouted: string[] = [];
     await db.transaction(async (trx) => {
-      // Same lock order as the planner (by id), so a flush and a plan commit cannot deadlock on
-      // the nodes they both touch.
-      // Id lists go as one JSON text: a bound array is escaped element by element by pg and walked
-      // again by knex, a per-heartbeat cost in this process.
-      const touched = [...dirty.map((d) => d.nodeId), ...stamped].sort();
-      if (touched.length > 0) {
-        await trx.raw('select id from nodes where id in (select json_array_elements_text(?::json)) order by id for update', [JSON.stringify(touched)]);
+      // ONE statement locks, in id order as the planner does (so a flush and a plan commit cannot
+      // deadlock on the nodes they both touch), the nodes heard since the last flush and those the
+      // liveness sweep will move (online → suspect after two missed intervals, → offline after the
+      // grace): one scan of the nodes a second, and the locks are taken once it is done, not held
+      // through it. Id lists go as one JSON text: a bound array is escaped element by element by
+      // pg and walked again by knex, a per-heartbeat cost in this process.
+      // Right after this process starts, agents are still reconnecting to it with backoff and
+      // their last stamps are as old as our downtime: for one grace, only nodes heard since we
+      // started (whose silence is real) are swept.
+      const since = Date.now() - startedAt < offlineAfter * 1000 ? startedAt / 1000 : 0;
+      const touched = JSON.stringify([...dirty.map((d) => d.nodeId), ...stamped]);
+      const locked = await trx.raw<{ rows: Array<{ id: string; heard: boolean }> }>(
+        `with heard as (select json_array_elements_text(?::json) as id)
+         select n.id, n.id in (select id from heard) as heard from nodes n
+         where n.id in (select id from heard)
+           or (n.revoked_at is null and n.last_heartbeat_at >= to_timestamp(?)
+             and ((n.liveness <> 'offline' and n.last_heartbeat_at < now() - make_interval(secs => ?))
+               or (n.liveness = 'online' and n.last_heartbeat_at < now() - make_interval(secs => ?))))
+         order by n.id for update of n`,
+        [touched, since, offlineAfter, suspectAfter],
+      );
+      const silent = locked.rows.filter((r) => !r.heard).map((r) => r.id);
+      if (silent.length > 0) {
+        // The same conditions again, on the rows as locked (a heartbeat may have been stamped meanwhile).
+        await trx.raw(
+          `update nodes set liveness = case when last_heartbeat_at < now() - make_interval(secs => ?) then 'offline' else 'suspect' end, updated_at = now()
+           where id in (select json_array_elements_text(?::json)) and revoked_at is null and last_heartbeat_at >= to_timestamp(?)
+             and ((liveness <> 'offline' and last_heartbeat_at < now() - make_interval(secs => ?))
+               or (liveness = 'online' and last_heartbeat_at < now() - make_interval(secs => ?)))`,
+          [offlineAfter, JSON.stringify(silent), since, offlineAfter, suspectAfter],
+        );
       }
       if (dirty.length > 0) {
         // Plain columns, the usage object built by PostgreSQL: no JSON text inside JSON text.
@@ -172,22 +196,6 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
           ],
         );
       }
-      // Right after this process starts, agents are still reconnecting to it with backoff and
-      // their last stamps are as old as our downtime: for one grace, only nodes heard since we
-      // started (whose silence is real) are swept.
-      const since = Date.now() - startedAt < offlineAfter * 1000 ? startedAt / 1000 : 0;
-      await trx.raw(
-        `update nodes set liveness = 'offline', updated_at = now()
-         where liveness <> 'offline' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)
-           and last_heartbeat_at >= to_timestamp(?)`,
-        [offlineAfter, since],
-      );
-      await trx.raw(
-        `update nodes set liveness = 'suspect', updated_at = now()
-         where liveness = 'online' and revoked_at is null and last_heartbeat_at < now() - make_interval(secs => ?)
-           and last_heartbeat_at >= to_timestamp(?)`,
-        [suspectAfter, since],
-      );
     });
     transactions += 1;
     if (stateChanged) {
