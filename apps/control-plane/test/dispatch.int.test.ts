@@ -1,13 +1,14 @@
 // Batched dispatch against a real PostgreSQL: two dispatchers, each with its own pool and LISTEN
 // connection as two control-plane processes have, in front of fake socket holders that record the
 // frames they are handed. End to end with real agent processes: apps/agent/test/dispatch.int.test.ts.
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame, Task } from '@karvon/protocol';
 import { connectDatabase, type Db } from '../src/db/connect';
 import { migrateToLatest } from '../src/db/migrate';
 import { createDispatcher, type Dispatcher, type SessionsHere } from '../src/dispatch/dispatcher';
-import { listenForNodeWork, type NodeWakeups } from '../src/dispatch/node-wakeups';
+import { listenForNodeWork, NODE_CHANNEL, type NodeWakeups } from '../src/dispatch/node-wakeups';
 import { claimForDispatch, enqueueTask, enqueueTasks, type NewTask } from '../src/dispatch/task-queue';
 import { applyStateAcks } from '../src/dispatch/task-replies';
 import { commitPlacements } from '../src/planner/commit-placements';
@@ -327,13 +328,22 @@ describe('desired states read in the placing transaction, sent at its commit', (
   const resources = { cpuMillicores: 100, memoryMb: 64, diskMb: 10 };
   const states = (cp: ControlPlaneLike) => cp.sockets.sent.flatMap((s) => (s.frame.type === 'desired-state' ? [{ nodeId: s.nodeId, state: s.frame.payload }] : []));
 
-  it('sends the held nodes their new state when the commit returns, with no statement after it; other nodes are left to their holder', async () => {
+  it('sends the held nodes their new state when the commit returns, with no statement after it and no NOTIFY; other nodes are left to their holder', async () => {
     const cp = startControlPlaneLike(3_600_000, { direct: true, listen: false });
     const [held, elsewhere] = await nodes(2);
     cp.sockets.held.set(held!, 4);
     const app = await createAppFixture(db, REGION);
+    // What other control planes hear: only the node this process does not hold.
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    cleanups.push(() => listener.end());
+    const heard: string[] = [];
+    listener.on('notification', (m) => heard.push(m.payload ?? ''));
+    await listener.query(`listen ${NODE_CHANNEL}`);
     cp.statements.length = 0;
     const committed = await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!, elsewhere!], spec: app.spec }]);
+    await eventually(() => expect(heard.some((p) => p.includes(elsewhere!))).toBe(true), 5_000);
+    expect(heard.filter((p) => p.includes(held!))).toEqual([]);
     // Already handed to the socket: no wake-up, no flush.
     const sent = states(cp);
     expect(sent.map((s) => s.nodeId)).toEqual([held]);

@@ -53,6 +53,21 @@ export function directTargets(nodeIds: readonly string[]): Map<string, { session
   return out;
 }
 
+/** Those of `nodeIds` whose sockets a dispatcher here holds (a desired state for them can go direct). */
+export function heldForStates(nodeIds: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  if (dispatchers.size === 0) return out;
+  for (const nodeId of nodeIds) {
+    for (const via of dispatchers) {
+      if (via.stateSession(nodeId) !== undefined) {
+        out.add(nodeId);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Desired states read inside a committing transaction, for the nodes whose sockets are held here. */
 export interface DirectStates {
   /** the nodes a state was read for (their wake-up is `send`'s to decide) */

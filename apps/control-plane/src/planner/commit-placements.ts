@@ -2,7 +2,7 @@ import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
 import type { Resources } from '../nodes/capacity';
 import type { AllocationSpec } from './allocation-spec';
-import { readDirectStates, type DirectStates } from '../dispatch/direct-dispatch';
+import { heldForStates, readDirectStates, type DirectStates } from '../dispatch/direct-dispatch';
 import { commitOf, wakeLocally } from '../dispatch/local-wakeups';
 import { NODE_CHANNEL, wakeupsFor } from '../dispatch/node-wakeups';
 
@@ -55,6 +55,13 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
   const ids = deltas.map((d) => d.id);
   // Only a commit made here (not a savepoint of the caller's transaction) may send at its return.
   const mayDirect = commitOf(db) === undefined;
+  // Nodes whose sockets this process holds get their states at the commit's return, and no NOTIFY:
+  // no other control plane holds them, and a transaction that NOTIFYs takes PostgreSQL's one
+  // notification lock from its commit to its end (WAL flush included), which every other
+  // notifying commit then waits for. Should a socket move meanwhile, the new holder sent the state
+  // as its session became ready, or finds the change at its next poll.
+  const heldHere = mayDirect ? heldForStates(ids) : new Set<string>();
+  const notified = heldHere.size > 0 ? ids.filter((id) => !heldHere.has(id)) : ids;
   let direct: DirectStates | undefined;
   const committed = await db.transaction(async (trx) => {
     // ONE statement takes the row locks in id order first (the materialized FOR UPDATE: an UPDATE
@@ -62,7 +69,7 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     // liveness flush, could then deadlock), then re-checks and reserves, and NOTIFYs the nodes
     // (delivered only if the transaction commits; this process's dispatchers are woken in-process
     // at the commit). Four round trips in all: begin, this, the insert, commit.
-    const wake = wakeupsFor(trx, ids, 'state');
+    const wake = wakeupsFor(trx, notified, 'state');
     const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
       `with l as materialized (select id from nodes where id = any(?) order by id for update),
        u as (
@@ -114,11 +121,14 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     );
     for (let i = 0; i < rows.length; i += 1000) await trx('allocations').insert(rows.slice(i, i + 1000));
     // The states of the nodes held by this process, read now and sent when the commit returns.
-    direct = mayDirect ? await readDirectStates(trx, ids) : undefined;
-    const read = direct?.read;
-    wake.woken(read && read.size > 0 ? ids.filter((id) => !read.has(id)) : ids);
+    direct = heldHere.size > 0 ? await readDirectStates(trx, [...heldHere]) : undefined;
+    wake.woken();
     return committed;
   });
-  if (direct) wakeLocally(direct.send(), 'state');
+  if (direct) {
+    // Those not sent (their session ended, or their state could not be built here) go to a flush.
+    const read = direct.read;
+    wakeLocally([...direct.send(), ...[...heldHere].filter((id) => !read.has(id))], 'state');
+  }
   return committed;
 }
