@@ -67,4 +67,41 @@ describe('agent connection reconnect timing', () => {
     expect(reconnects[0]).toEqual({ delayMs: 500, attempt: 0, restartTriesLeft: 0 });
     expect(reconnects[1]).toEqual({ delayMs: 0, attempt: 0, restartTriesLeft: RESTART_TRIES });
   });
+
+  it('stopped while its token is being fetched, ends without opening a socket', async () => {
+    let tokenAsked!: () => void;
+    const asked = new Promise<void>((r) => (tokenAsked = r));
+    let upgrades = 0;
+    let answer: (() => void) | undefined;
+    server = createServer((req, res) => {
+      tokenAsked();
+      answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token: 'agent-jwt', expiresAt: new Date(Date.now() + 600_000).toISOString() }));
+      };
+    });
+    server.on('upgrade', (req, socket) => {
+      upgrades += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const conn = createAgentConnection({
+      controlPlane: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      nodeId: 'nod_1',
+      credential: 'kvn_x',
+      agentVersion: 'test',
+      logger: pino({ level: 'silent' }),
+      facts: () => Promise.resolve(sampleFacts()),
+      usage: () => Promise.resolve({ cpuMillicores: 0, memoryMb: 0, diskMb: 0 } as never),
+      appliedGeneration: () => 0,
+      onDesiredState: () => Promise.resolve(),
+      onTask: () => undefined,
+    });
+    const run = conn.run();
+    await asked;
+    conn.stop();
+    answer!();
+    expect(await run).toBe('stopped');
+    expect(upgrades).toBe(0);
+  });
 });

@@ -100,6 +100,8 @@ export function createAgentConnection(deps: ConnectionDeps) {
       return { kind: 'retry', welcomed: false };
     }
     const facts = await deps.facts();
+    // Stopped while the token or the facts were awaited: no socket is opened (stop() had none to close).
+    if (stopped) return { kind: 'final', end: 'stopped' };
     const wsUrl = `${deps.controlPlane.replace(/^http/, 'ws')}/api/v1/agent/connect`;
     const ws = new WebSocket(wsUrl, {
       headers: { authorization: `Bearer ${auth.token}` },
