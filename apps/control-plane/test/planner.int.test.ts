@@ -72,4 +72,23 @@ describe('planner', () => {
     }
     expect(results.some((r) => r.attempts > 1)).toBe(true);
   });
+
+  it('does not wait for an open transaction that only inserted rows referencing the node', async () => {
+    const { commitPlacements } = await import('../src/planner/commit-placements');
+    const node = await createNodeFixture(cp.db, 'plan-4', { cpuMillicores: 4000, memoryMb: 4096, diskMb: 10_000 });
+    const app = await createAppFixture(cp.db, 'plan-4');
+    // A task queued for the node and not yet committed: its foreign key holds a key-share lock.
+    const other = connectDatabase(cp.databaseUrl);
+    pools.push(other);
+    const trx = await other.transaction();
+    try {
+      await trx('tasks').insert({ id: `task_fk_${node}`, node_id: node, kind: 'noop', payload: JSON.stringify({ echo: 'x' }), idempotency_key: `fk-${node}`, deadline: new Date(Date.now() + 60_000) });
+      const placed = commitPlacements(cp.db, [{ appId: app.appId, releaseId: app.releaseId, resources: small, nodeIds: [node], spec: app.spec }]);
+      const outcome = await Promise.race([placed.then(() => 'committed'), new Promise((r) => setTimeout(() => r('waiting'), 3_000))]);
+      expect(outcome).toBe('committed');
+    } finally {
+      await trx.rollback();
+    }
+    expect(await cp.db('allocations').where({ app_id: app.appId, node_id: node })).toHaveLength(1);
+  });
 });

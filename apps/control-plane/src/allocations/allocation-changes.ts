@@ -10,7 +10,7 @@ type Trx = Knex.Transaction;
 
 async function lockNodesOf(trx: Trx, allocationIds: readonly string[]): Promise<void> {
   await trx.raw(
-    `select id from nodes where id in (select node_id from allocations where id = any(?)) order by id for update`,
+    `select id from nodes where id in (select node_id from allocations where id = any(?)) order by id for no key update`,
     [[...allocationIds]],
   );
 }
@@ -33,7 +33,7 @@ export async function retireAllocations(db: Db | Trx, ids: readonly string[], op
     const region = await trx.raw<{ rows: Array<{ id: string }> }>(
       `select id from nodes where revoked_at is null and region_id in (
          select n.region_id from nodes n join allocations a on a.node_id = n.id where a.id = any(?))
-       order by id for update`,
+       order by id for no key update`,
       [[...allocationIds]],
     );
     await lockNodesOf(trx, allocationIds);

@@ -80,7 +80,7 @@ export async function applyTaskReplies(db: Db, transitions: readonly TaskTransit
 /**
  * Records the desired-state generations agents applied, in ONE statement for the batch (the
  * highest per node when a batch has several); never past the generation the database holds, never
- * backwards. The rows are locked in id order first (the sorted FOR UPDATE, read once), as the
+ * backwards. The rows are locked in id order first (the sorted FOR NO KEY UPDATE, read once), as the
  * planner's commit and the liveness writer lock them: an UPDATE … FROM alone locks in whatever
  * order its plan scans, and could deadlock with them.
  *
@@ -93,7 +93,7 @@ export async function applyStateAcks(db: Db, acks: ReadonlyMap<string, number>):
   if (acks.size === 0) return;
   await db.raw(
     `with l as materialized (select id from nodes, (select set_config('synchronous_commit', 'off', true)) as async_commit
-       where id = any(?::text[]) order by id for update of nodes)
+       where id = any(?::text[]) order by id for no key update of nodes)
      update nodes n set applied_generation = least(a.g, n.desired_generation)
      from l, unnest(?::text[], ?::bigint[]) as a(id, g)
      where n.id = l.id and n.id = a.id and n.applied_generation < least(a.g, n.desired_generation)`,

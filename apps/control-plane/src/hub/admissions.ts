@@ -48,7 +48,7 @@ export function createAdmissions(db: Db) {
       `with v as (
          select * from json_to_recordset(?::json) as v(id text, facts jsonb, agent_version text, cpu int, mem int, disk int)
        ), locked as materialized (
-         select n.id from nodes n where n.id in (select id from v) order by n.id for update
+         select n.id from nodes n where n.id in (select id from v) order by n.id for no key update
        )
        update nodes n set session_generation = n.session_generation + 1, liveness = 'online', last_heartbeat_at = now(),
          facts = v.facts, agent_version = v.agent_version, capacity_cpu_millicores = v.cpu, capacity_memory_mb = v.mem,

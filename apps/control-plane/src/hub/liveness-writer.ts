@@ -70,7 +70,7 @@ export function createLivenessWriter(deps: { db: Db; live: LiveNodes; logger: Lo
            or (n.revoked_at is null and n.last_heartbeat_at >= to_timestamp(?)
              and ((n.liveness <> 'offline' and n.last_heartbeat_at < now() - make_interval(secs => ?))
                or (n.liveness = 'online' and n.last_heartbeat_at < now() - make_interval(secs => ?))))
-         order by n.id for update of n`,
+         order by n.id for no key update of n`,
         [touched, since, offlineAfter, suspectAfter],
       );
       const silent = locked.rows.filter((r) => !r.heard).map((r) => r.id);

@@ -64,14 +64,17 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
   const notified = heldHere.size > 0 ? ids.filter((id) => !heldHere.has(id)) : ids;
   let direct: DirectStates | undefined;
   const committed = await db.transaction(async (trx) => {
-    // ONE statement takes the row locks in id order first (the materialized FOR UPDATE: an UPDATE
+    // ONE statement takes the row locks in id order first (the materialized FOR NO KEY UPDATE, the
+    // lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait for the key-share locks
+    // that inserts referencing the node (tasks, allocations, metrics) hold to their commit. An UPDATE
     // ... FROM alone locks in whatever order its plan scans, and two batches, or a batch and the
     // liveness flush, could then deadlock), then re-checks and reserves, and NOTIFYs the nodes
     // (delivered only if the transaction commits; this process's dispatchers are woken in-process
-    // at the commit). Four round trips in all: begin, this, the insert, commit.
+    // at the commit). Four round trips in all: begin, this, the insert, commit (a fifth reads the
+    // states of nodes held here).
     const wake = wakeupsFor(trx, notified, 'state');
     const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
-      `with l as materialized (select id from nodes where id = any(?) order by id for update),
+      `with l as materialized (select id from nodes where id = any(?) order by id for no key update),
        u as (
          update nodes n set
            allocated_cpu_millicores = n.allocated_cpu_millicores + d.cpu,

@@ -10,7 +10,7 @@ import { notifyNodes } from '../dispatch/node-wakeups';
 export async function bumpRegionNodes(db: Db | Knex.Transaction, regionId: string): Promise<string[]> {
   const run = async (trx: Knex.Transaction) => {
     const locked = await trx.raw<{ rows: Array<{ id: string }> }>(
-      `select id from nodes where region_id = ? and revoked_at is null order by id for update`,
+      `select id from nodes where region_id = ? and revoked_at is null order by id for no key update`,
       [regionId],
     );
     const ids = locked.rows.map((r) => r.id);
