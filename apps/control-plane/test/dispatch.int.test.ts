@@ -108,6 +108,17 @@ async function listening(cp: ControlPlaneLike, nodeId: string): Promise<void> {
   cp.sockets.sent.length = 0;
 }
 
+/** The payloads another control plane's LISTEN connection receives from now on. */
+async function listenOnChannel(): Promise<string[]> {
+  const listener = new pg.Client({ connectionString: database.url });
+  await listener.connect();
+  cleanups.push(() => listener.end());
+  const heard: string[] = [];
+  listener.on('notification', (m) => heard.push(m.payload ?? ''));
+  await listener.query(`listen ${NODE_CHANNEL}`);
+  return heard;
+}
+
 describe('batched dispatch', () => {
   it('claims and sends the tasks of many nodes in one statement, each task once', async () => {
     const cp = startControlPlaneLike();
@@ -237,8 +248,12 @@ describe('tasks queued in this process, sent straight to the sockets held here',
     const cp = startControlPlaneLike(3_600_000, { direct: true });
     const [node, other] = await nodes(2);
     cp.sockets.held.set(node!, 3);
+    const heard = await listenOnChannel();
     cp.statements.length = 0;
     const [a, b] = await enqueueTasks(db, [noop(node!), noop(other!), noop(node!)]);
+    // Only the node held elsewhere is NOTIFYed.
+    await eventually(() => expect(heard.some((p) => p.includes(other!))).toBe(true), 5_000);
+    expect(heard.filter((p) => p.includes(node!))).toEqual([]);
     // Sent before enqueueTasks returned, in the order queued; the node held elsewhere is queued.
     expect(cp.sockets.tasks().map((t) => t.task)).toEqual([
       expect.objectContaining({ id: a!.id, attempt: 1, sessionGeneration: 3 }),
@@ -334,12 +349,7 @@ describe('desired states read in the placing transaction, sent at its commit', (
     cp.sockets.held.set(held!, 4);
     const app = await createAppFixture(db, REGION);
     // What other control planes hear: only the node this process does not hold.
-    const listener = new pg.Client({ connectionString: database.url });
-    await listener.connect();
-    cleanups.push(() => listener.end());
-    const heard: string[] = [];
-    listener.on('notification', (m) => heard.push(m.payload ?? ''));
-    await listener.query(`listen ${NODE_CHANNEL}`);
+    const heard = await listenOnChannel();
     cp.statements.length = 0;
     const committed = await commitPlacements(db, [{ appId: app.appId, releaseId: app.releaseId, resources, nodeIds: [held!, elsewhere!], spec: app.spec }]);
     await eventually(() => expect(heard.some((p) => p.includes(elsewhere!))).toBe(true), 5_000);

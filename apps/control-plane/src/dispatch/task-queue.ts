@@ -42,9 +42,16 @@ export async function enqueueTask(db: Db | Knex.Transaction, task: NewTask): Pro
 export async function enqueueTasks(db: Db | Knex.Transaction, tasks: readonly NewTask[]): Promise<Array<{ id: string; created: boolean }>> {
   if (tasks.length === 0) return [];
   const nodeIds = [...new Set(tasks.map((t) => t.nodeId))];
-  const wake = wakeupsFor(db, nodeIds, 'task');
   // Only an autocommit statement is known durable when it returns.
   const direct = commitOf(db) === undefined ? directTargets(nodeIds) : new Map<string, { session: number; via: DirectDispatch }>();
+  // Nodes held here need no NOTIFY (no other control plane holds them; what is queued for them is
+  // woken in-process below), and a NOTIFY holds PostgreSQL's one notification lock to the end of
+  // the commit, which every other notifying commit waits for.
+  const wake = wakeupsFor(
+    db,
+    nodeIds.filter((id) => !direct.has(id)),
+    'task',
+  );
   const rows = tasks.map((t) => ({
     id: newId('task'),
     node_id: t.nodeId,
