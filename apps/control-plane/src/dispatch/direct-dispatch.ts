@@ -37,35 +37,30 @@ export function offerDirectDispatch(d: DirectDispatch): () => void {
   return () => dispatchers.delete(d);
 }
 
-/** For each node a dispatcher here can send to at once: its session and that dispatcher. */
-export function directTargets(nodeIds: readonly string[]): Map<string, { session: number; via: DirectDispatch }> {
-  const out = new Map<string, { session: number; via: DirectDispatch }>();
-  if (dispatchers.size === 0) return out;
+type Holder = { session: number; via: DirectDispatch };
+
+/** The first dispatcher here that answers a session for the node, and that session. */
+function holderOf(nodeId: string, sessionOf: (via: DirectDispatch) => number | undefined): Holder | undefined {
+  for (const via of dispatchers) {
+    const session = sessionOf(via);
+    if (session !== undefined) return { session, via };
+  }
+  return undefined;
+}
+
+/** For each node a dispatcher here can send a task to at once: its session and that dispatcher. */
+export function directTargets(nodeIds: readonly string[]): Map<string, Holder> {
+  const out = new Map<string, Holder>();
   for (const nodeId of nodeIds) {
-    for (const via of dispatchers) {
-      const session = via.directSession(nodeId);
-      if (session !== undefined) {
-        out.set(nodeId, { session, via });
-        break;
-      }
-    }
+    const holder = holderOf(nodeId, (via) => via.directSession(nodeId));
+    if (holder) out.set(nodeId, holder);
   }
   return out;
 }
 
 /** Those of `nodeIds` whose sockets a dispatcher here holds (a desired state for them can go direct). */
 export function heldForStates(nodeIds: readonly string[]): Set<string> {
-  const out = new Set<string>();
-  if (dispatchers.size === 0) return out;
-  for (const nodeId of nodeIds) {
-    for (const via of dispatchers) {
-      if (via.stateSession(nodeId) !== undefined) {
-        out.add(nodeId);
-        break;
-      }
-    }
-  }
-  return out;
+  return new Set(nodeIds.filter((nodeId) => holderOf(nodeId, (via) => via.stateSession(nodeId))));
 }
 
 /** Desired states read inside a committing transaction, for the nodes whose sockets are held here. */
@@ -86,17 +81,13 @@ const NONE: DirectStates = { read: new Set(), send: () => [] };
  * change to these nodes waits for their locks and bumps the generation again after it).
  */
 export async function readDirectStates(trx: Db, nodeIds: readonly string[]): Promise<DirectStates> {
-  if (dispatchers.size === 0) return NONE;
   const byDispatcher = new Map<DirectDispatch, StateFor[]>();
   for (const nodeId of nodeIds) {
-    for (const via of dispatchers) {
-      const sessionGeneration = via.stateSession(nodeId);
-      if (sessionGeneration === undefined) continue;
-      const list = byDispatcher.get(via) ?? [];
-      list.push({ nodeId, sessionGeneration });
-      byDispatcher.set(via, list);
-      break;
-    }
+    const holder = holderOf(nodeId, (via) => via.stateSession(nodeId));
+    if (!holder) continue;
+    const list = byDispatcher.get(holder.via) ?? [];
+    list.push({ nodeId, sessionGeneration: holder.session });
+    byDispatcher.set(holder.via, list);
   }
   if (byDispatcher.size === 0) return NONE;
   const loaded: Array<{ via: DirectDispatch; states: Map<string, DesiredStatePayload> }> = [];
