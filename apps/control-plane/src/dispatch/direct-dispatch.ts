@@ -37,7 +37,7 @@ export function offerDirectDispatch(d: DirectDispatch): () => void {
   return () => dispatchers.delete(d);
 }
 
-type Holder = { session: number; via: DirectDispatch };
+export type Holder = { session: number; via: DirectDispatch };
 
 /** The first dispatcher here that answers a session for the node, and that session. */
 function holderOf(nodeId: string, sessionOf: (via: DirectDispatch) => number | undefined): Holder | undefined {

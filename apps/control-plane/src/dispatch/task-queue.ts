@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Task, TaskKind, TaskSpecs } from '@karvon/protocol';
 import type { Db } from '../db/connect';
 import { newId } from '../db/ids';
-import { directTargets, type DirectDispatch } from './direct-dispatch';
+import { directTargets, type Holder } from './direct-dispatch';
 import { commitOf } from './local-wakeups';
 import { NODE_CHANNEL, wakeupsFor } from './node-wakeups';
 
@@ -43,7 +43,7 @@ export async function enqueueTasks(db: Db | Knex.Transaction, tasks: readonly Ne
   if (tasks.length === 0) return [];
   const nodeIds = [...new Set(tasks.map((t) => t.nodeId))];
   // Only an autocommit statement is known durable when it returns.
-  const direct = commitOf(db) === undefined ? directTargets(nodeIds) : new Map<string, { session: number; via: DirectDispatch }>();
+  const direct = commitOf(db) === undefined ? directTargets(nodeIds) : new Map<string, Holder>();
   // Nodes held here need no NOTIFY (no other control plane holds them; what is queued for them is
   // woken in-process below), and a NOTIFY holds PostgreSQL's one notification lock to the end of
   // the commit, which every other notifying commit waits for.
