@@ -68,6 +68,7 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   await desired.load();
   // Set once the connection exists (it is created below, after the runtime it reports on).
   let reportSoon = (): void => undefined;
+  const routing = createNodeRouting({ stateDir: cmd.stateDir, proxyDir: cmd.proxyDir, challengePort: cmd.challengePort, logger: log });
   const runtime = createRuntime({
     docker,
     nodeId: identity.nodeId,
@@ -77,8 +78,12 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     healthDeadlineMs: cmd.healthDeadlineMs,
     drainMs: cmd.drainMs,
     logger: log,
-    // Routes, rollouts and deploy results wait for the control plane to hear of a change.
-    onStatusChange: () => reportSoon(),
+    // Rollouts, deploy results and the other nodes' routes wait for the control plane to hear of
+    // a change; this node's routes take its own healthy replicas at once.
+    onStatusChange: () => {
+      reportSoon();
+      void routing.setLocal(runtime.statuses());
+    },
   });
   await runtime.load();
   if (cmd.tenantFirewall) {
@@ -92,7 +97,6 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
   // disk may be stale — while this node was away the control plane may have moved its allocations
   // elsewhere — and acting on it would run them twice.
   runtime.start();
-  const routing = createNodeRouting({ stateDir: cmd.stateDir, proxyDir: cmd.proxyDir, challengePort: cmd.challengePort, logger: log });
   await routing.start();
   if (desired.current) await routing.apply(desired.current);
   // The runner and the log streamer send through the connection, which is created just below.

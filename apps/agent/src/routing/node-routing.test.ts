@@ -57,6 +57,29 @@ describe('node routing', () => {
     expect(await readFile(routing.configFile, 'utf8')).toBe(previous);
   });
 
+  it('routes a healthy local replica of a routed app at once, and keeps it across desired states until it is no longer routable', async () => {
+    const servers = async () => {
+      const services = (await written()).http.services as Record<string, { loadBalancer?: { servers: Array<{ url: string }> } }>;
+      return Object.entries(services)
+        .filter(([name]) => name !== 'karvon-agent')
+        .flatMap(([, s]) => s.loadBalancer?.servers.map((x) => x.url) ?? []);
+    };
+    const allocations = [{ id: 'alloc_new', appId: 'app_a', desiredStatus: 'running' as const, healthCheck: { type: 'http' as const, path: '/healthz' } }];
+    // Before any desired state, nothing is written; the state then arrives with the replica known.
+    await routing.setLocal([{ allocationId: 'alloc_new', upstream: '127.0.0.1:20001' }]);
+    await routing.apply({ routes: [route('one.example.com')], certificates: [], allocations });
+    expect(await servers()).toEqual(['http://127.0.0.1:20000', 'http://127.0.0.1:20001']);
+    const config = await written();
+    expect(dynamicConfigErrors(config)).toEqual([]);
+    // The control plane's next state, still without it (the report is on its way): kept.
+    await routing.apply({ routes: [{ ...route('one.example.com'), upstreams: [] }], certificates: [], allocations });
+    expect(await servers()).toEqual(['http://127.0.0.1:20001']);
+    // Draining or unhealthy (no upstream reported): the control plane's routes alone again.
+    await routing.setLocal([{ allocationId: 'alloc_new' }]);
+    // (an app without upstreams is served by the agent's 503 responder)
+    expect(await servers()).toEqual([`http://127.0.0.1:${routing.challengePort}`]);
+  });
+
   it('keeps running without a responder when its port is taken', async () => {
     const taken = routing.challengePort!;
     const second = createNodeRouting({ stateDir, proxyDir: path.join(stateDir, 'proxy2'), challengePort: taken, logger });

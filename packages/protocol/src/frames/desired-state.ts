@@ -15,6 +15,7 @@ import {
 
 export const MAX_ENV_VARS = 256;
 export const MAX_ROUTES_PER_NODE = 10_000;
+export const MAX_UPSTREAMS_PER_ROUTE = 100;
 export const MAX_CERTIFICATES_PER_NODE = 10_000;
 
 /** POSIX-style names; the value may hold newlines (PEM files in env are common) but never NUL. */
@@ -81,7 +82,7 @@ export const routeSchema = z.object({
         local: z.boolean(),
       }),
     )
-    .max(100),
+    .max(MAX_UPSTREAMS_PER_ROUTE),
 });
 
 export type Route = z.infer<typeof routeSchema>;
