@@ -86,7 +86,13 @@ await describeDocker('container runtime', () => {
     // The image's non-root user is kept; env and PORT reach the app.
     expect(JSON.parse(await fetchText(`http://${status.upstream}/`))).toMatchObject({ greeting: 'hi', uid: 1000 });
 
-    const info = (await containerOf(hello.id))!;
+    // The plan's CPU limit replaces the startup boost in the pass that found it healthy, right
+    // after that pass announced the state.
+    const info = await eventually(async () => {
+      const i = (await containerOf(hello.id))!;
+      expect(i.HostConfig.NanoCpus).toBe(500_000_000);
+      return i;
+    }, 5_000);
     const hc = info.HostConfig as Docker.HostConfig & { UsernsMode?: string; UTSMode?: string; CgroupnsMode?: string };
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(hc.CapAdd ?? []).toEqual([]);

@@ -102,7 +102,8 @@ export function plan(input: PlanInput): Action[] {
     } else if (c.state === 'running') {
       const healthy = isHealthy(observation, c);
       if (healthy && rec?.healthyAt === undefined) actions.push({ kind: 'mark-healthy', allocationId: d.id });
-      // The startup boost ends with the first healthy answer (in the same pass, before the report).
+      // The startup boost ends with the first healthy answer (in the same pass; runtime.ts applies it
+      // right after announcing the change).
       if ((healthy || rec?.healthyAt !== undefined) && c.nanoCpus !== undefined && c.nanoCpus !== planNanoCpus(d)) {
         actions.push({ kind: 'limit-cpu', allocationId: d.id, containerId: c.id, nanoCpus: planNanoCpus(d) });
       }

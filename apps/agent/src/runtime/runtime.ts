@@ -44,7 +44,7 @@ export interface RuntimeOptions {
 const SETTLED = new Set<AllocationStatus['state']>(['healthy', 'unhealthy', 'stopped', 'failed']);
 const EMPTY: Observation = { containers: [], networks: [], health: new Map() };
 /** Between passes, a starting replica is probed this often; its first good answer starts a pass. */
-const QUICK_PROBE_MS = 50;
+const QUICK_PROBE_MS = 25;
 
 export function createRuntime(opts: RuntimeOptions) {
   const now = opts.now ?? Date.now;
@@ -121,10 +121,14 @@ export function createRuntime(opts: RuntimeOptions) {
       settings,
       now: now(),
     });
-    for (const action of actions) {
+    // The CPU limit that ends a startup boost goes to the engine right after the pass announces
+    // the change: the node's route takes a replica that turned healthy without waiting for that
+    // update (about 20 ms), and the boost is itself a CPU limit, so one is always in force.
+    const act = async (action: Action) => {
       if (action.kind !== 'drain' && action.kind !== 'mark-healthy') log.info(describeAction(action), 'runtime action');
       await executor.execute(action);
-    }
+    };
+    for (const action of actions) if (action.kind !== 'limit-cpu') await act(action);
     const statuses = statusesWith(new Map());
     busy = actions.length > 0 || volatile.draining.size > 0 || statuses.some((s) => !SETTLED.has(s.state));
     // A container just created or started is not in this pass's observation: look again soon.
@@ -133,6 +137,7 @@ export function createRuntime(opts: RuntimeOptions) {
     if (statusChanged(statuses)) {
       opts.onStatusChange?.();
     }
+    for (const action of actions) if (action.kind === 'limit-cpu') await act(action);
     return actions;
   }
 
