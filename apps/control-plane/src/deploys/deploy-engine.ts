@@ -81,8 +81,20 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
   }
 
   async function advance(d: DeployRow): Promise<void> {
-    const app = await db('apps').where({ id: d.app_id }).first<AppRow | undefined>();
-    const live = app ? await liveAllocations(app.id) : [];
+    // Three independent reads at once (each is a round trip on the way from a push to its build,
+    // and from a build to its replicas).
+    const [app, liveRows, newer] = await Promise.all([
+      db('apps').where({ id: d.app_id }).first<AppRow | undefined>(),
+      liveAllocations(d.app_id),
+      // Compared in SQL: a JS Date keeps milliseconds, the column microseconds.
+      db('deploys')
+        .where({ app_id: d.app_id })
+        .whereNot({ id: d.id })
+        .whereIn('status', ACTIVE_DEPLOY_STATUSES)
+        .whereRaw('created_at > (select created_at from deploys where id = ?)', [d.id])
+        .first<{ id: string } | undefined>('id'),
+    ]);
+    const live = app ? liveRows : [];
     const mine = live.filter((a) => a.deployId === d.id);
     if (!app || app.deleted_at || app.status === 'deleting') {
       if (d.build_id) await cancelBuild(db, d.build_id);
@@ -90,13 +102,6 @@ export function createDeployEngine(deps: DeployEngineDeps): DeployEngine {
       await finish(d, 'cancelled', { code: 'APP_DELETED', message: 'the app was deleted' });
       return;
     }
-    // Compared in SQL: a JS Date keeps milliseconds, the column microseconds.
-    const newer = await db('deploys')
-      .where({ app_id: app.id })
-      .whereNot({ id: d.id })
-      .whereIn('status', ACTIVE_DEPLOY_STATUSES)
-      .whereRaw('created_at > (select created_at from deploys where id = ?)', [d.id])
-      .first<{ id: string } | undefined>('id');
     if (newer) {
       if (d.build_id) await cancelBuild(db, d.build_id);
       await retireAllocations(db, mine.map((a) => a.id));
