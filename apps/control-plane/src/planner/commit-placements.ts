@@ -68,11 +68,30 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     // lock the UPDATE takes anyway: unlike FOR UPDATE it does not wait for the key-share locks
     // that inserts referencing the node (tasks, allocations, metrics) hold to their commit. An UPDATE
     // ... FROM alone locks in whatever order its plan scans, and two batches, or a batch and the
-    // liveness flush, could then deadlock), then re-checks and reserves, and NOTIFYs the nodes
-    // (delivered only if the transaction commits; this process's dispatchers are woken in-process
-    // at the commit). Four round trips in all: begin, this, the insert, commit (a fifth reads the
-    // states of nodes held here).
+    // liveness flush, could then deadlock), then re-checks and reserves, inserts the allocations
+    // when every node took its reservation, and NOTIFYs the nodes (delivered only if the
+    // transaction commits; this process's dispatchers are woken in-process at the commit). Three
+    // round trips in all: begin, this, commit (a fourth reads the states of nodes held here).
     const wake = wakeupsFor(trx, notified, 'state');
+    const committed: CommittedAllocation[] = [];
+    const rows = batch.flatMap((p) =>
+      p.nodeIds.map((nodeId) => {
+        const id = newId('alloc');
+        committed.push({ id, nodeId });
+        return {
+          id,
+          app_id: p.appId,
+          release_id: p.releaseId,
+          deploy_id: p.deployId ?? null,
+          replaces: p.replaces ?? null,
+          node_id: nodeId,
+          cpu: p.resources.cpuMillicores,
+          mem: p.resources.memoryMb,
+          disk: p.resources.diskMb,
+          spec: p.spec,
+        };
+      }),
+    );
     const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
       `with l as materialized (select id from nodes where id = any(?) order by id for no key update),
        u as (
@@ -91,38 +110,23 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
            and n.allocated_disk_mb + d.disk <= n.capacity_disk_mb
            and n.allocation_count + d.n <= n.max_containers
          returning n.id),
+       ins as (
+         insert into allocations (id, app_id, release_id, deploy_id, replaces, node_id, cpu_millicores, memory_mb, disk_mb, desired_status, spec)
+         select a.id, a.app_id, a.release_id, a.deploy_id, a.replaces, a.node_id, a.cpu, a.mem, a.disk, 'running', a.spec
+         from json_to_recordset(?::json) as a(id text, app_id text, release_id text, deploy_id text, replaces text, node_id text, cpu int, mem int, disk int, spec jsonb)
+         where (select count(*) from u) = ?),
        woken as (select pg_notify(?, p) from unnest(?::text[]) p)
-       -- woken is referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated)
+       -- woken is referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated;
+       -- an INSERT in WITH always runs)
        select id from u where (select count(*) from woken) >= 0`,
       // The redundant id list lets the planner use the primary key instead of scanning every
       // node (json_to_recordset is always estimated at 100 rows).
-      [ids, JSON.stringify(deltas), ids, NODE_CHANNEL, wake.payloads],
+      [ids, JSON.stringify(deltas), ids, JSON.stringify(rows), deltas.length, NODE_CHANNEL, wake.payloads],
     );
     if (reserved.rows.length !== deltas.length) {
       const ok = new Set(reserved.rows.map((r) => r.id));
       throw new PlanConflict(deltas.map((d) => d.id).filter((id) => !ok.has(id)));
     }
-    const committed: CommittedAllocation[] = [];
-    const rows = batch.flatMap((p) =>
-      p.nodeIds.map((nodeId) => {
-        const id = newId('alloc');
-        committed.push({ id, nodeId });
-        return {
-          id,
-          app_id: p.appId,
-          release_id: p.releaseId,
-          deploy_id: p.deployId ?? null,
-          replaces: p.replaces ?? null,
-          node_id: nodeId,
-          cpu_millicores: p.resources.cpuMillicores,
-          memory_mb: p.resources.memoryMb,
-          disk_mb: p.resources.diskMb,
-          desired_status: 'running',
-          spec: JSON.stringify(p.spec),
-        };
-      }),
-    );
-    for (let i = 0; i < rows.length; i += 1000) await trx('allocations').insert(rows.slice(i, i + 1000));
     // The states of the nodes held by this process, read now and sent when the commit returns.
     direct = heldHere.size > 0 ? await readDirectStates(trx, [...heldHere]) : undefined;
     wake.woken();
