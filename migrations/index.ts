@@ -11,6 +11,7 @@ import * as certificates from './0007_certificates';
 import * as billing from './0008_billing';
 import * as gitCredentials from './0009_git_credentials';
 import * as routingVersion from './0010_routing_version';
+import * as pauseHistoryWhen from './0011_pause_history_when';
 
 export interface Migration {
   name: string;
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   { name: '0008_billing', up: billing.up },
   { name: '0009_git_credentials', up: gitCredentials.up },
   { name: '0010_routing_version', up: routingVersion.up },
+  { name: '0011_pause_history_when', up: pauseHistoryWhen.up },
 ];

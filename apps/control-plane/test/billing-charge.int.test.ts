@@ -8,6 +8,7 @@ import type { ApiClient, ApiErrorBody } from '../../../test/api-client';
 import { createBilling, type Billing } from '../src/billing/billing';
 import { HOUR_MS, lastEndedHour } from '../src/billing/billing-hour';
 import { createBillingJob } from '../src/jobs/billing-job';
+import { newId } from '../src/db/ids';
 import { allocation, expectLedgerInvariants, meteredApp, minutes } from './billing-fixtures';
 
 const REGION = 'meter-1';
@@ -82,6 +83,13 @@ describe('what an hour costs', () => {
     const closed = await cp.db('allocation_pauses').where({ allocation_id: id }).first<{ paused_at: Date; resumed_at: Date }>();
     expect(closed.resumed_at.getTime()).toBeGreaterThanOrEqual(closed.paused_at.getTime());
     await cp.db('allocations').where({ id }).update({ stopped_at: new Date() });
+    // Created stopped: paused from its creation. Created running, or written running again: no pause.
+    const createdRunning = await allocation(cp.db, REGION, a.appId, new Date(), null);
+    const node = await cp.db('allocations').where({ id: createdRunning }).first<{ node_id: string }>('node_id');
+    const createdStopped = newId('alc');
+    await cp.db('allocations').insert({ id: createdStopped, app_id: a.appId, node_id: node.node_id, cpu_millicores: 250, memory_mb: 128, disk_mb: 512, desired_status: 'stopped' });
+    await cp.db('allocations').where({ id: createdRunning }).update({ desired_status: 'running' });
+    expect(await cp.db('allocation_pauses').whereIn('allocation_id', [createdStopped, createdRunning]).pluck('allocation_id')).toEqual([createdStopped]);
   });
 
   it('charges nothing for an app without running time, and a free plan at zero', async () => {
