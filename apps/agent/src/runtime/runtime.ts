@@ -13,6 +13,7 @@ import { createExecutor, type VolatileState } from './executor';
 import { createHealthMonitor } from './health-monitor';
 import { observeContainers, observeNetworks } from './observe';
 import type { Observation } from './observation';
+import { startPassWait } from './pass-wait';
 import { plan, type PlanSettings } from './plan';
 import { createPortAllocator, type PortRange } from './port-allocator';
 import { createStatusChangeDetector } from './status-change';
@@ -78,24 +79,7 @@ export function createRuntime(opts: RuntimeOptions) {
   let loop: Promise<void> | undefined;
   let stopped = false;
   let wake: (() => void) | undefined;
-  let quickProbing = false;
   const everHealthy = (c: { allocationId: string }) => records.get(c.allocationId)?.healthyAt !== undefined;
-
-  /** Probes starting replicas until `waited()` or one answers (then true). One loop at a time. */
-  async function probeWhileWaiting(waited: () => boolean): Promise<boolean> {
-    if (quickProbing) return false;
-    quickProbing = true;
-    try {
-      while (!waited()) {
-        await new Promise((r) => setTimeout(r, QUICK_PROBE_MS));
-        if (waited()) return false;
-        if (await health.probeStarting(observation.containers, everHealthy, now())) return true;
-      }
-      return false;
-    } finally {
-      quickProbing = false;
-    }
-  }
 
   async function pass(): Promise<Action[]> {
     const [containers, networks] = await Promise.all([observeContainers(opts.docker, opts.nodeId), observeNetworks(opts.docker, opts.nodeId)]);
@@ -195,23 +179,14 @@ export function createRuntime(opts: RuntimeOptions) {
             log.warn({ err: (e as Error).message }, 'reconcile pass failed');
           }
           if (stopped) break;
-          await new Promise<void>((resolve) => {
-            let done = false;
-            const finish = () => {
-              if (done) return;
-              done = true;
-              clearTimeout(t);
-              resolve();
-            };
-            const t = setTimeout(finish, justStarted ? QUICK_PROBE_MS : starting ? startingMs : busy ? busyMs : idleMs);
-            wake = finish;
-            if (starting) {
-              probeWhileWaiting(() => done).then(
-                (answered) => answered && finish(),
-                () => undefined,
-              );
-            }
+          const wait = startPassWait({
+            ms: justStarted ? QUICK_PROBE_MS : starting ? startingMs : busy ? busyMs : idleMs,
+            probing: starting,
+            probeEveryMs: QUICK_PROBE_MS,
+            probe: () => health.probeStarting(observation.containers, everHealthy, now()),
           });
+          wake = wait.wake;
+          await wait.done;
           wake = undefined;
         }
       })();
