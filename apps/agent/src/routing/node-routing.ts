@@ -34,7 +34,6 @@ export function createNodeRouting(o: NodeRoutingOptions) {
   // during a write collapse into one (a snapshot supersedes the previous one).
   let state: RoutingState | undefined;
   let routable: ReadonlyMap<string, string> = new Map();
-  let routableKey = '';
   let dirty = false;
   let queue: Promise<void> = Promise.resolve();
 
@@ -86,11 +85,8 @@ export function createNodeRouting(o: NodeRoutingOptions) {
      * node's routes of their apps at once (local-upstreams.ts). Never throws.
      */
     setLocal(statuses: readonly Pick<AllocationStatus, 'allocationId' | 'upstream'>[]): Promise<void> {
-      const next = routableUpstreams(statuses);
-      const key = JSON.stringify([...next].sort(([a], [b]) => (a < b ? -1 : 1)));
-      if (key === routableKey) return queue;
-      routable = next;
-      routableKey = key;
+      // Called on status changes only; an unchanged render is not rewritten (proxy-writer.ts).
+      routable = routableUpstreams(statuses);
       dirty = true;
       queue = queue.then(writeLatest);
       return queue;
