@@ -21,7 +21,7 @@ import { listRegionNodes } from '../hub/fleet';
 import { envInt, log, percentile, round, tempDir, withResources } from '../hub/harness';
 import { report } from '../report';
 import { answering, rawDeploy, type RawResult } from './raw-deploy';
-import { routeUpstreams } from './route-upstreams';
+import { routeWatcher } from './route-upstreams';
 
 const ID = 'deploy-overhead';
 const REGION = 'bench-deploy';
@@ -106,7 +106,7 @@ export async function runDeployOverhead(): Promise<void> {
           if (d.body.status === 'succeeded') return;
         }
       })();
-      const answer = answering(() => routeUpstreams(agent.stateDir, hostname), marker, 300_000);
+      const answer = answering(routeWatcher(agent.stateDir, hostname), marker, 300_000);
       answer.catch(() => undefined); // when the deploy failed first, its rejection is the one reported
       await Promise.race([answer, failed.then(() => new Promise<never>(() => undefined))]);
       const seconds = (performance.now() - t0) / 1000;
