@@ -7,6 +7,7 @@ import { agentToken, connectRawAgent, registerNode, sampleHeartbeat, type RawAge
 import { startTestControlPlane, type TestControlPlane } from '../../../test/control-plane';
 import { ensureCatalog, registerCustomer, type Customer } from '../../../test/customers';
 import { eventually } from '../../../test/eventually';
+import { newId } from '../src/db/ids';
 
 const REGION = 'git-1';
 const SHA1 = 'a'.repeat(40);
@@ -160,5 +161,26 @@ describe('git deploys', () => {
     expect(await finished(deploys[2]!)).toMatchObject({ status: 'failed', error: { code: 'BUILD_FAILED', message: 'third' } });
     agent.send('task-result', { taskId: running[1]!, status: 'failed', error: { code: 'BUILD_FAILED', message: 'second' } });
     expect(await finished(deploys[1]!)).toMatchObject({ status: 'failed', error: { code: 'BUILD_FAILED' } });
+  });
+
+  it('queues the task of a build whose control plane stopped between the build row and its task, once', async () => {
+    // startBuild commits the build (running, on its node) and then queues the task in a statement
+    // of its own, so this process can send it at once: a stop between the two leaves this state.
+    const beat = setInterval(() => agent.send('heartbeat', sampleHeartbeat()), 500);
+    onTestFinished(() => clearInterval(beat));
+    const project = await customer.api.post<{ id: string }>('/api/v1/projects', { name: 'repair' });
+    const app = await customer.api.post<{ id: string }>('/api/v1/apps', { projectId: project.body.id, name: 'repair', region: REGION, planId: 'small', source: { type: 'git', url: 'https://git.example.com/shop.git', branch: 'main' } });
+    const node = await cp.db('nodes').where({ region_id: REGION }).first<{ id: string }>('id');
+    const buildId = newId('bld');
+    const deployId = newId('dep');
+    await cp.db.transaction(async (trx) => {
+      await trx('builds').insert({ id: buildId, app_id: app.body.id, commit_sha: SHA2, status: 'running', node_id: node.id, started_at: new Date() });
+      await trx('deploys').insert({ id: deployId, app_id: app.body.id, kind: 'deploy', status: 'building', ref: 'main', commit_sha: SHA2, build_id: buildId, phases: JSON.stringify([{ name: 'queued', startedAt: new Date().toISOString() }, { name: 'building', startedAt: new Date().toISOString() }]) });
+    });
+    const task = await build({ ok: true, lines: ['Successfully built'] });
+    expect(task.payload).toMatchObject({ buildId, appId: app.body.id, source: { commitSha: SHA2, branch: 'main' } });
+    await converge();
+    expect(await finished(deployId)).toMatchObject({ status: 'succeeded', commitSha: SHA2 });
+    expect(await cp.db('tasks').where({ idempotency_key: `build:${buildId}` }).count<Array<{ count: string }>>('* as count')).toEqual([{ count: '1' }]);
   });
 });

@@ -37,61 +37,31 @@ const taskKey = (buildId: string) => `build:${buildId}`;
 export async function advanceBuild(deps: { db: Db; planner: Planner }, d: DeployRow & { build_id?: string | null }, app: AppRow): Promise<BuildStep> {
   const { db } = deps;
   if (app.source.type !== 'git') return { kind: 'failed', code: 'START_FAILED', message: 'the deploy has no release and the app does not build from git' };
-  let build = d.build_id ? await db('builds').where({ id: d.build_id }).first<BuildRow | undefined>() : undefined;
-  if (!build) {
-    const now = new Date();
-    const id = newId('bld');
-    await db.transaction(async (trx) => {
-      await trx('builds').insert({ id, app_id: app.id, commit_sha: d.commit_sha, status: 'queued' });
-      d.phases = advancePhases(d.phases, 'building', now);
-      await trx('deploys').where({ id: d.id }).update({ build_id: id, status: 'building', phases: JSON.stringify(d.phases), updated_at: now });
-    });
-    d.status = 'building';
-    build = (await db('builds').where({ id }).first<BuildRow>())!;
-  }
-
-  if (build.status === 'queued') {
-    const chosen = await deps.planner.chooseBuildNode({ buildId: build.id, appId: app.id, region: app.region_id, limits: { cpuMillicores: BUILD_LIMITS.cpuMillicores, memoryMb: BUILD_LIMITS.memoryMb, diskMb: 0 } });
-    // Every builder busy with other builds: the build waits its turn (builds end, by their timeout at the latest).
-    if (!chosen.ok && chosen.failure.reasons.length > 0 && chosen.failure.reasons.every((r) => r.reason === REASON.buildSlots)) return { kind: 'wait' };
-    if (!chosen.ok) {
-      await finishBuild(db, build.id, 'failed', { code: 'NO_CAPACITY', message: chosen.failure.message });
-      return { kind: 'failed', code: 'NO_CAPACITY', message: `no builder: ${chosen.failure.message}`, details: { reasons: chosen.failure.reasons } };
-    }
-    const region = await db('regions').where({ id: app.region_id }).first<{ registry_url: string | null }>('registry_url');
-    const registry = region?.registry_url ?? null;
-    const branch = d.ref ?? app.source.branch;
-    await db.transaction(async (trx) => {
-      const took = await trx('builds').where({ id: build.id, status: 'queued' }).update({ node_id: chosen.nodeId, status: 'running', started_at: trx.fn.now() });
-      if (took === 0) return;
-      await enqueueTask(trx, {
-        nodeId: chosen.nodeId,
-        kind: 'build',
-        payload: buildTaskSpec(app, build, { registry, branch }),
-        idempotencyKey: taskKey(build.id),
-        deadline: new Date(Date.now() + BUILD_LIMITS.timeoutMs + 120_000),
-      });
-    });
-    return { kind: 'wait' };
-  }
+  const branch = d.ref ?? app.source.branch;
+  // The build, its task and the region's registry in one round trip: this read is on the way from
+  // a build's end to the release's replicas.
+  const known = d.build_id ? await readBuild(db, d.build_id, app.region_id) : undefined;
+  if (!known || known.build.status === 'queued') return startBuild(deps, d, app, known?.build, branch);
+  const { build, task, registry } = known;
 
   if (build.status === 'running') {
-    const task = await db('tasks')
-      .where({ idempotency_key: taskKey(build.id) })
-      .first<{ id: string; state: string; result: unknown; last_error: { code: string; message: string } | null } | undefined>('id', 'state', 'result', 'last_error');
-    if (!task) return { kind: 'wait' };
+    // Running with no task: the control plane stopped between the build's commit and its task's
+    // (startBuild). The key makes queueing it again safe whoever does it first.
+    if (!task) {
+      if (build.node_id) await enqueueBuildTask(db, app, build, build.node_id, registry, branch);
+      return { kind: 'wait' };
+    }
     if (task.state === 'succeeded') {
       const parsed = buildResultSchema.safeParse(task.result);
       if (!parsed.success) {
         await finishBuild(db, build.id, 'failed', { code: 'BUILD_FAILED', message: 'the builder answered without an image' });
         return { kind: 'failed', code: 'BUILD_FAILED', message: 'the builder answered without an image' };
       }
-      const region = await db('regions').where({ id: app.region_id }).first<{ registry_url: string | null }>('registry_url');
       const release = await db.transaction(async (trx) => {
         const locked = await trx('apps').where({ id: app.id }).forUpdate().first<AppRow>();
         const config = await currentReleaseConfig(trx, locked ?? app);
         // Without a registry the image exists only where it was built: replicas go there.
-        const pinned = region?.registry_url ? config : { ...config, pinnedNode: build.node_id ?? undefined };
+        const pinned = registry ? config : { ...config, pinnedNode: build.node_id ?? undefined };
         const rel = await createRelease(trx, app.id, { image: parsed.data.image, commitSha: parsed.data.commitSha, config: pinned });
         await trx('builds').where({ id: build.id }).update({ status: 'succeeded', image: parsed.data.image, commit_sha: parsed.data.commitSha, finished_at: trx.fn.now() });
         await trx('deploys').where({ id: d.id }).update({ release_id: rel.id, commit_sha: parsed.data.commitSha, updated_at: trx.fn.now() });
@@ -116,6 +86,80 @@ export async function advanceBuild(deps: { db: Db; planner: Planner }, d: Deploy
     return { kind: 'wait' };
   }
   return { kind: 'failed', code: 'BUILD_FAILED', message: `the build is ${build.status}` };
+}
+
+/**
+ * Chooses a builder and starts the build: its row (running, on that node) and the deploy's move to
+ * `building` in one transaction, then the task in its own statement, which this control plane
+ * sends at once when it holds the builder's socket (task-queue.ts); inside the transaction it
+ * would wait for the dispatcher's claim. A stop between the two is repaired by the next step.
+ */
+async function startBuild(deps: { db: Db; planner: Planner }, d: DeployRow, app: AppRow, queued: BuildRow | undefined, branch: string): Promise<BuildStep> {
+  const { db } = deps;
+  const buildId = queued?.id ?? newId('bld');
+  const [chosen, region] = await Promise.all([
+    deps.planner.chooseBuildNode({ buildId, appId: app.id, region: app.region_id, limits: { cpuMillicores: BUILD_LIMITS.cpuMillicores, memoryMb: BUILD_LIMITS.memoryMb, diskMb: 0 } }),
+    db('regions').where({ id: app.region_id }).first<{ registry_url: string | null } | undefined>('registry_url'),
+  ]);
+  // Every builder busy with other builds: the build waits its turn (builds end, by their timeout at the latest).
+  const slotsFull = !chosen.ok && chosen.failure.reasons.length > 0 && chosen.failure.reasons.every((r) => r.reason === REASON.buildSlots);
+  const nodeId = chosen.ok ? chosen.nodeId : null;
+  const build = queued && nodeId === null ? queued : await recordStart(db, d, app, queued, buildId, nodeId);
+  if (!build || slotsFull) return { kind: 'wait' };
+  if (!chosen.ok) {
+    await finishBuild(db, build.id, 'failed', { code: 'NO_CAPACITY', message: chosen.failure.message });
+    return { kind: 'failed', code: 'NO_CAPACITY', message: `no builder: ${chosen.failure.message}`, details: { reasons: chosen.failure.reasons } };
+  }
+  await enqueueBuildTask(db, app, build, chosen.nodeId, region?.registry_url ?? null, branch);
+  return { kind: 'wait' };
+}
+
+/** The build row (new, or the queued one taken) and the deploy's move to `building`; undefined when another step took the queued build first. */
+function recordStart(db: Db, d: DeployRow, app: AppRow, queued: BuildRow | undefined, buildId: string, nodeId: string | null): Promise<BuildRow | undefined> {
+  return db.transaction(async (trx) => {
+    if (queued) {
+      const took = await trx('builds').where({ id: queued.id, status: 'queued' }).update({ node_id: nodeId, status: 'running', started_at: trx.fn.now() });
+      return took === 0 ? undefined : { ...queued, node_id: nodeId, status: 'running' as const };
+    }
+    const now = new Date();
+    const [row] = await trx('builds')
+      .insert({ id: buildId, app_id: app.id, commit_sha: d.commit_sha, status: nodeId === null ? 'queued' : 'running', node_id: nodeId, started_at: nodeId === null ? null : now })
+      .returning<BuildRow[]>('*');
+    d.phases = advancePhases(d.phases, 'building', now);
+    await trx('deploys').where({ id: d.id }).update({ build_id: buildId, status: 'building', phases: JSON.stringify(d.phases), updated_at: now });
+    d.status = 'building';
+    return row;
+  });
+}
+
+async function enqueueBuildTask(db: Db, app: AppRow, build: BuildRow, nodeId: string, registry: string | null, branch: string): Promise<void> {
+  await enqueueTask(db, {
+    nodeId,
+    kind: 'build',
+    payload: buildTaskSpec(app, build, { registry, branch }),
+    idempotencyKey: taskKey(build.id),
+    deadline: new Date(Date.now() + BUILD_LIMITS.timeoutMs + 120_000),
+  });
+}
+
+interface BuildTaskRow {
+  id: string;
+  state: string;
+  result: unknown;
+  last_error: { code: string; message: string } | null;
+}
+
+async function readBuild(db: Db, buildId: string, regionId: string): Promise<{ build: BuildRow; task: BuildTaskRow | undefined; registry: string | null } | undefined> {
+  const res = await db.raw<{ rows: Array<BuildRow & { t_id: string | null; t_state: string; t_result: unknown; t_last_error: BuildTaskRow['last_error']; registry_url: string | null }> }>(
+    `select b.*, t.id as t_id, t.state as t_state, t.result as t_result, t.last_error as t_last_error,
+            (select registry_url from regions where id = ?) as registry_url
+     from builds b left join tasks t on t.idempotency_key = ? where b.id = ?`,
+    [regionId, taskKey(buildId), buildId],
+  );
+  const row = res.rows[0];
+  if (!row) return undefined;
+  const { t_id, t_state, t_result, t_last_error, registry_url, ...build } = row;
+  return { build, task: t_id === null ? undefined : { id: t_id, state: t_state, result: t_result, last_error: t_last_error }, registry: registry_url };
 }
 
 async function finishBuild(db: Db, buildId: string, status: 'failed' | 'cancelled', error: { code: string; message: string }): Promise<void> {
