@@ -4,6 +4,7 @@
 // NOTIFY at commit, taking node row locks in id order like the planner so the two never deadlock.
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect';
+import { inTransaction } from '../db/in-transaction';
 import { notifyNodes } from '../dispatch/node-wakeups';
 
 type Trx = Knex.Transaction;
@@ -97,8 +98,4 @@ export async function setAllocationsDesiredStatus(db: Db | Trx, appId: string, s
     await notifyNodes(trx, nodeIds);
     return changed.rows.length;
   });
-}
-
-function inTransaction<T>(db: Db | Trx, run: (trx: Trx) => Promise<T>): Promise<T> {
-  return 'isTransaction' in db && db.isTransaction ? run(db as Trx) : (db as Db).transaction(run);
 }

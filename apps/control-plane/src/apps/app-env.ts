@@ -39,7 +39,7 @@ export async function patchEnv(db: Db, box: SecretBox, appId: string, patch: Env
         .merge(['ciphertext', 'secret', 'updated_at']);
     }
     // Never deployed (and not going away): the new env waits for the first deploy, and there is
-    // no release to cut, so the deploy's own lock, read and savepoint are not worth their round trips.
+    // no release to cut, so the deploy's own lock and reads are not worth their round trips.
     if (app && app.current_release_id === null && app.status !== 'deleting' && app.deleted_at === null) return undefined;
     return createDeploy(trx, appId, { kind: 'config' }, actor);
   });

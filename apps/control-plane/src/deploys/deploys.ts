@@ -4,6 +4,7 @@
 // the engine cancels a rollout still in progress when a newer deploy waits behind it.
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect';
+import { inTransaction } from '../db/in-transaction';
 import { newId } from '../db/ids';
 import { DomainError } from '../domain/errors';
 import { getPlan } from '../catalog/plans';
@@ -33,30 +34,36 @@ export async function currentReleaseConfig(trx: Knex.Transaction, app: AppRow): 
 }
 
 async function releaseFor(trx: Knex.Transaction, app: AppRow, request: DeployRequest): Promise<ReleaseRow | undefined> {
-  const current = app.current_release_id ? await getRelease(trx, app.current_release_id) : undefined;
+  // Read only by the kinds that start from it: a push does not pay for it.
+  const current = () => (app.current_release_id ? getRelease(trx, app.current_release_id) : Promise.resolve(undefined));
   switch (request.kind) {
     case 'deploy':
       // A git deploy builds first; its release is cut when the image exists.
       if (app.source.type === 'git') return undefined;
       if (request.ref !== undefined) throw DomainError.validation([{ path: 'ref', message: 'an app with an image source has no ref to deploy; PATCH its source.image instead' }]);
       return createRelease(trx, app.id, { image: app.source.image, config: await currentReleaseConfig(trx, app) });
-    case 'config':
+    case 'config': {
+      const now = await current();
       // Never deployed: the new env waits for the first deploy.
-      if (!current) return undefined;
-      return createRelease(trx, app.id, { image: current.image, commitSha: current.commit_sha, config: await currentReleaseConfig(trx, app) });
+      if (!now) return undefined;
+      return createRelease(trx, app.id, { image: now.image, commitSha: now.commit_sha, config: await currentReleaseConfig(trx, app) });
+    }
     case 'rollback': {
       const old = await getReleaseByNumber(trx, app.id, request.release);
       return createRelease(trx, app.id, { image: old.image, commitSha: old.commit_sha, config: old.config });
     }
-    case 'restart':
-      if (!current) throw new DomainError('CONFLICT', 'the app has no release running yet: deploy it first');
-      return current;
+    case 'restart': {
+      const now = await current();
+      if (!now) throw new DomainError('CONFLICT', 'the app has no release running yet: deploy it first');
+      return now;
+    }
   }
 }
 
 /** Cuts the release and queues the deploy; undefined when there was nothing to roll out. */
 export async function createDeploy(db: Db | Knex.Transaction, appId: string, request: DeployRequest, createdBy: string | null): Promise<DeployView | undefined> {
-  return db.transaction(async (trx) => {
+  // In the caller's transaction when given one (a push, an env change), without a savepoint.
+  return inTransaction(db, async (trx) => {
     const app = await trx('apps').where({ id: appId }).whereNull('deleted_at').forUpdate().first<AppRow | undefined>();
     if (!app || app.status === 'deleting') throw new DomainError('NOT_FOUND', 'app not found');
     const release = await releaseFor(trx, app, request);

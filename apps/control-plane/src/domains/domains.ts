@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect';
+import { inTransaction } from '../db/in-transaction';
 import { newId } from '../db/ids';
 import { DomainError } from '../domain/errors';
 import { conflictOnUnique } from '../catalog/unique-violation';
@@ -158,7 +159,7 @@ export async function removeDomain(db: Db | Knex.Transaction, domain: DomainRow 
     await trx('certificates').where({ hostname: domain.hostname }).delete();
     if (domain.status === 'verified') await bumpRegionNodes(trx, domain.region_id);
   };
-  await ('isTransaction' in db && db.isTransaction ? run(db as Knex.Transaction) : (db as Db).transaction(run));
+  await inTransaction(db, run);
 }
 
 /**

@@ -5,6 +5,7 @@
 // so these transactions never deadlock with theirs.
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect';
+import { inTransaction } from '../db/in-transaction';
 import { notifyNodes } from '../dispatch/node-wakeups';
 
 export async function bumpRegionNodes(db: Db | Knex.Transaction, regionId: string): Promise<string[]> {
@@ -19,5 +20,5 @@ export async function bumpRegionNodes(db: Db | Knex.Transaction, regionId: strin
     await notifyNodes(trx, ids);
     return ids;
   };
-  return 'isTransaction' in db && db.isTransaction ? run(db as Knex.Transaction) : (db as Db).transaction(run);
+  return inTransaction(db, run);
 }
