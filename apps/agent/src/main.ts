@@ -131,8 +131,11 @@ async function run(cmd: Extract<AgentCommand, { command: 'run' }>, docker: Docke
     allocations: () => runtime.report(),
     onDesiredState: async (state) => {
       if (state.generation < desired.generation) return;
-      await desired.save(state);
+      // The runtime takes it at once, and its pass observes the engine while the state is written:
+      // the ack waits for the write, and a restarted agent never acts on the state on disk (it
+      // waits for its session's first desired state, above), so acting first risks nothing.
       runtime.setDesired(state.allocations);
+      await desired.save(state);
       await routing.apply(state);
       log.info({ generation: state.generation, allocations: state.allocations.length }, 'desired state recorded');
     },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Frame, Task, TaskResultPayload } from '@karvon/protocol';
-import type { TaskJournal } from './task-journal';
+import type { JournalEntry, TaskJournal } from './task-journal';
 
 /** What a kind of task does; returns the result JSON or throws a TaskFailure. */
 export type TaskHandler = (task: Task, ctx: { progress(lines: string[]): void; signal: AbortSignal }) => Promise<unknown>;
@@ -41,14 +41,15 @@ export function createTaskRunner(deps: { journal: TaskJournal; handlers: Partial
     try {
       // Started by an agent that died before finishing: the handler runs again (handlers are
       // idempotent by key); the journal counts executions so tests and operators can see it.
-      await deps.journal.put({
+      const started: JournalEntry = {
         taskId: task.id,
         idempotencyKey: key,
         kind: task.kind,
         status: 'started',
         executions: (entry?.executions ?? 0) + 1,
         startedAt: new Date().toISOString(),
-      });
+      };
+      await deps.journal.put(started);
       deps.send({ type: 'task-ack', payload: { taskId: task.id, duplicate: false } });
       let seq = 0;
       const progress = (lines: string[]) => deps.send({ type: 'task-progress', payload: { taskId: task.id, seq: seq++, lines } });
@@ -66,8 +67,8 @@ export function createTaskRunner(deps: { journal: TaskJournal; handlers: Partial
       } finally {
         running.delete(task.id);
       }
-      const prior = await deps.journal.get(key);
-      await deps.journal.put({ ...(prior ?? { taskId: task.id, idempotencyKey: key, kind: task.kind, executions: 1, startedAt: new Date().toISOString() }), status: 'finished', result });
+      // This run is the only one of its key (inProgress), so the entry is the one it wrote.
+      await deps.journal.put({ ...started, status: 'finished', result });
       deps.send({ type: 'task-result', payload: result });
     } finally {
       inProgress.delete(key);
