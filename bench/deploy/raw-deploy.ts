@@ -34,8 +34,8 @@ const run = (file: string, args: string[], cwd?: string, env: Record<string, str
 
 /**
  * Polls the URLs until one answers with `marker`. A URL that answered with other text is an older
- * replica, whose code never changes: it is not asked again (an error or no answer is asked again) (every request costs the machine under
- * test CPU, while the build being timed runs).
+ * replica, whose code never changes, so it is not asked again: every request costs the machine
+ * under test CPU while the build being timed runs. An error or no answer is asked again.
  */
 export async function answering(urls: () => Promise<string[]>, marker: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

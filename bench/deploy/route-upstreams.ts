@@ -15,8 +15,8 @@ interface DynamicConfig {
 /**
  * A reader of the route's upstreams that parses the file again only when it was replaced (the
  * agent writes it atomically: a new inode each time). Polled every 50 ms while Karvon builds, a
- * parse per poll cost the benchmark process about 10% of a core, taken from the build it times,
- * which the raw path's build did not pay.
+ * parse per poll (with a fetch of the old replica, see `answering`) cost the benchmark process
+ * about 10% of a core, taken from the build it times, which the raw path's build did not pay.
  */
 export function routeWatcher(stateDir: string, hostname: string): () => Promise<string[]> {
   const file = path.join(stateDir, 'proxy', 'karvon.yml');
