@@ -73,6 +73,36 @@ describe('planner', () => {
     expect(results.some((r) => r.attempts > 1)).toBe(true);
   });
 
+  it('commits a batch of several apps with each row carrying its own app, release, sizes and spec', async () => {
+    const { commitPlacements } = await import('../src/planner/commit-placements');
+    const a = await createNodeFixture(cp.db, 'plan-5', { cpuMillicores: 4000, memoryMb: 4096, diskMb: 10_000 });
+    const b = await createNodeFixture(cp.db, 'plan-5', { cpuMillicores: 4000, memoryMb: 4096, diskMb: 10_000 });
+    const one = await createAppFixture(cp.db, 'plan-5');
+    const two = await createAppFixture(cp.db, 'plan-5');
+    const twoSpec = { ...two.spec, env: { GREETING: 'hej' }, command: ['node', 'server.js'] };
+    const big = { cpuMillicores: 1000, memoryMb: 1024, diskMb: 2048 };
+    const committed = await commitPlacements(cp.db, [
+      { appId: one.appId, releaseId: one.releaseId, resources: small, nodeIds: [a, b], spec: one.spec },
+      { appId: two.appId, releaseId: null, deployId: null, replaces: null, resources: big, nodeIds: [b], spec: twoSpec },
+      // The same spec object again: sent once, still written to each row.
+      { appId: one.appId, releaseId: one.releaseId, resources: small, nodeIds: [a], spec: one.spec },
+    ]);
+    expect(committed.map((c) => c.nodeId)).toEqual([a, b, b, a]);
+    type Row = { id: string; app_id: string; release_id: string | null; node_id: string; cpu_millicores: number; memory_mb: number; disk_mb: number; spec: unknown };
+    const columns = ['id', 'app_id', 'release_id', 'node_id', 'cpu_millicores', 'memory_mb', 'disk_mb', 'spec'];
+    const rows = await cp.db('allocations').whereIn('id', committed.map((c) => c.id)).select<Row[]>(columns);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const expected = [
+      { app_id: one.appId, release_id: one.releaseId, node_id: a, cpu_millicores: 500, memory_mb: 256, disk_mb: 100, spec: one.spec },
+      { app_id: one.appId, release_id: one.releaseId, node_id: b, cpu_millicores: 500, memory_mb: 256, disk_mb: 100, spec: one.spec },
+      { app_id: two.appId, release_id: null, node_id: b, cpu_millicores: 1000, memory_mb: 1024, disk_mb: 2048, spec: twoSpec },
+      { app_id: one.appId, release_id: one.releaseId, node_id: a, cpu_millicores: 500, memory_mb: 256, disk_mb: 100, spec: one.spec },
+    ];
+    expect(committed.map((c) => byId.get(c.id))).toEqual(committed.map((c, i) => ({ id: c.id, ...expected[i] })));
+    const nodes = await cp.db('nodes').whereIn('id', [a, b]).orderBy('id').select<Array<{ id: string; allocated_cpu_millicores: number; allocation_count: number }>>('id', 'allocated_cpu_millicores', 'allocation_count');
+    expect(Object.fromEntries(nodes.map((n) => [n.id, [n.allocated_cpu_millicores, n.allocation_count]]))).toEqual({ [a]: [1000, 2], [b]: [1500, 2] });
+  });
+
   it('does not wait for an open transaction that only inserted rows referencing the node', async () => {
     const { commitPlacements } = await import('../src/planner/commit-placements');
     const node = await createNodeFixture(cp.db, 'plan-4', { cpuMillicores: 4000, memoryMb: 4096, diskMb: 10_000 });

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
-import { newId } from '../db/ids';
 import type { Resources } from '../nodes/capacity';
 import type { AllocationSpec } from './allocation-spec';
+import { allocationColumns } from './allocation-rows';
 import { heldForStates, readDirectStates, type DirectStates } from '../dispatch/direct-dispatch';
 import { commitOf, wakeLocally } from '../dispatch/local-wakeups';
 import { NODE_CHANNEL, wakeupsFor } from '../dispatch/node-wakeups';
@@ -73,25 +73,7 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     // transaction commits; this process's dispatchers are woken in-process at the commit). Three
     // round trips in all: begin, this, commit (a fourth reads the states of nodes held here).
     const wake = wakeupsFor(trx, notified, 'state');
-    const committed: CommittedAllocation[] = [];
-    const rows = batch.flatMap((p) =>
-      p.nodeIds.map((nodeId) => {
-        const id = newId('alloc');
-        committed.push({ id, nodeId });
-        return {
-          id,
-          app_id: p.appId,
-          release_id: p.releaseId,
-          deploy_id: p.deployId ?? null,
-          replaces: p.replaces ?? null,
-          node_id: nodeId,
-          cpu: p.resources.cpuMillicores,
-          mem: p.resources.memoryMb,
-          disk: p.resources.diskMb,
-          spec: p.spec,
-        };
-      }),
-    );
+    const rows = allocationColumns(batch);
     const reserved = await trx.raw<{ rows: Array<{ id: string }> }>(
       `with l as materialized (select id from nodes where id = any(?) order by id for no key update),
        u as (
@@ -112,16 +94,36 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
          returning n.id),
        ins as (
          insert into allocations (id, app_id, release_id, deploy_id, replaces, node_id, cpu_millicores, memory_mb, disk_mb, desired_status, spec)
-         select a.id, a.app_id, a.release_id, a.deploy_id, a.replaces, a.node_id, a.cpu, a.mem, a.disk, 'running', a.spec
-         from json_to_recordset(?::json) as a(id text, app_id text, release_id text, deploy_id text, replaces text, node_id text, cpu int, mem int, disk int, spec jsonb)
+         select a.id, a.app_id, a.release_id, a.deploy_id, a.replaces, a.node_id, a.cpu, a.mem, a.disk, 'running', (?::jsonb) -> a.spec_at
+         from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[])
+           as a(id, app_id, release_id, deploy_id, replaces, node_id, cpu, mem, disk, spec_at)
          where (select count(*) from u) = ?),
        woken as (select pg_notify(?, p) from unnest(?::text[]) p)
        -- woken is referenced so that the NOTIFY runs (an unreferenced SELECT in WITH is never evaluated;
        -- an INSERT in WITH always runs)
        select id from u where (select count(*) from woken) >= 0`,
       // The redundant id list lets the planner use the primary key instead of scanning every
-      // node (json_to_recordset is always estimated at 100 rows).
-      [ids, JSON.stringify(deltas), ids, JSON.stringify(rows), deltas.length, NODE_CHANNEL, wake.payloads],
+      // node (json_to_recordset is always estimated at 100 rows). The specs are one jsonb array,
+      // parsed once; each row takes its element by index (allocation-rows.ts).
+      [
+        ids,
+        JSON.stringify(deltas),
+        ids,
+        JSON.stringify(rows.specs),
+        rows.id,
+        rows.appId,
+        rows.releaseId,
+        rows.deployId,
+        rows.replaces,
+        rows.nodeId,
+        rows.cpu,
+        rows.memory,
+        rows.disk,
+        rows.specAt,
+        deltas.length,
+        NODE_CHANNEL,
+        wake.payloads,
+      ],
     );
     if (reserved.rows.length !== deltas.length) {
       const ok = new Set(reserved.rows.map((r) => r.id));
@@ -130,7 +132,7 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     // The states of the nodes held by this process, read now and sent when the commit returns.
     direct = heldHere.size > 0 ? await readDirectStates(trx, [...heldHere]) : undefined;
     wake.woken();
-    return committed;
+    return rows.committed;
   });
   if (direct) {
     // Those not sent (their session ended, or their state could not be built here) go to a flush.
