@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BIN_PACK_MAX_FITNESS, binPackFitness, binPackRanker } from './bin-pack';
+import { BIN_PACK_MAX_FITNESS, binPackFitness, binPackRanker, fitnessAfter, fitnessBound } from './bin-pack';
 import { askFor, fleetOf, nodeSnapshot, res, viewOf } from './test-fleet';
 
 describe('binPackFitness', () => {
@@ -34,5 +35,21 @@ describe('binPackRanker', () => {
     const snap = nodeSnapshot({ capacity: res(0, 8_000), allocated: res(0, 0) });
     const node = viewOf(fleetOf([snap]), snap.id);
     expect(binPackRanker.score(node, askFor({ resources: res(0, 4_000) }), 0)).toBeCloseTo(binPackFitness(0, 0.5) / 18, 12);
+  });
+});
+
+describe('fitnessBound', () => {
+  it('is never below the fitness, and close to it on an almost full node', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 64_000 }), fc.integer({ min: 0, max: 256_000 }), fc.integer({ min: 0, max: 64_000 }), fc.integer({ min: 0, max: 256_000 }), fc.integer({ min: 1, max: 4 }), (cpuCap, memCap, cpu, mem, count) => {
+        const snap = nodeSnapshot({ capacity: res(cpuCap, memCap), allocated: res(Math.min(cpu, cpuCap), Math.min(mem, memCap)) });
+        const node = viewOf(fleetOf([snap]), snap.id);
+        expect(fitnessBound(node, 250, 512, count)).toBeGreaterThanOrEqual(fitnessAfter(node, 250, 512, count));
+      }),
+      { numRuns: 2_000 },
+    );
+    const snap = nodeSnapshot({ capacity: res(4_000, 8_000), allocated: res(3_900, 7_800) });
+    const full = viewOf(fleetOf([snap]), snap.id);
+    expect(fitnessBound(full, 100, 200, 1) - fitnessAfter(full, 100, 200, 1)).toBeLessThan(1e-6);
   });
 });

@@ -57,9 +57,50 @@ describe('chains', () => {
           expect(chain.reject(node, ask, a.pending)).toBe(expected);
           const sum = chain.rankers.reduce((s, r) => s + r.score(node, ask, a.pending), 0);
           expect(chain.score(node, ask, a.pending)).toBeCloseTo(sum, 12);
+          expect(chain.breakdown(node, ask, a.pending)).toEqual(Object.fromEntries(chain.rankers.map((r) => [r.name, r.score(node, ask, a.pending)])));
         }
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('scoreAbove gives the exact score whenever it beats the floor, and may skip only when it does not', () => {
+    let skipped = 0;
+    fc.assert(
+      fc.property(nodeArb, askArb, fc.double({ min: -1, max: 1, noNaN: true }), (n, a, offset) => {
+        const snap = nodeSnapshot({
+          status: 'online',
+          labels: n.labels,
+          capacity: res(4_000, 8_000, 10_000),
+          allocated: res(n.cpu, n.mem, n.disk),
+          maxContainers: 10,
+          runningBuilds: n.builds,
+          maxBuilds: 3,
+          replicasByApp: { 'app-1': n.replicas },
+        });
+        const recentFailures = n.failedAgo === null ? [] : [{ appId: 'app-1', nodeId: snap.id, at: NOW - n.failedAgo }];
+        const fleet = fleetOf([snap], { recentFailures });
+        const node = viewOf(fleet, snap.id);
+        for (const [chain, kind] of [[APP_CHAIN, 'app'], [BUILD_CHAIN, 'build']] as const) {
+          const ask = askFor({ kind, resources: res(a.cpu, a.mem, a.disk), policy: a.policy });
+          const score = chain.score(node, ask, a.pending);
+          // Floors around the score, down to the last few ulps either side.
+          for (const floor of [score + offset, score + offset * 1e-12, score - 1e-15, score, score + 1e-15, Number.NEGATIVE_INFINITY]) {
+            const got = chain.scoreAbove(node, ask, a.pending, floor);
+            if (score > floor) expect(got).toBe(score);
+            else if (got === Number.NEGATIVE_INFINITY) skipped += 1;
+            else expect(got).toBe(score);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // It does skip: otherwise it would be no faster than score.
+    expect(skipped).toBeGreaterThan(0);
+    const empty = nodeSnapshot({ capacity: res(4_000, 8_000, 10_000) });
+    const node = viewOf(fleetOf([empty]), empty.id);
+    const ask = askFor({ resources: res(250, 512, 100), policy: 'pack' });
+    expect(APP_CHAIN.scoreAbove(node, ask, 0, 0.9)).toBe(Number.NEGATIVE_INFINITY);
+    expect(APP_CHAIN.scoreAbove(node, ask, 0, 0)).toBe(APP_CHAIN.score(node, ask, 0));
   });
 });

@@ -2,7 +2,7 @@
 // written out as straight-line code (`reject`, `score`): a loop over an array of checkers makes
 // one call site with many targets, which V8 cannot inline, and was 5–7x slower per node (80–110
 // vs 15–20 ns in a micro-benchmark). chains.test.ts keeps the written-out form equal to the arrays.
-import { binPackRanker } from './bin-pack';
+import { BIN_PACK_MAX_FITNESS, binPackRanker, fitnessBound } from './bin-pack';
 import { buildLoadRanker } from './build-load';
 import { recentFailureRanker } from './failure-penalty';
 import {
@@ -28,6 +28,13 @@ export interface Chain {
   reject(node: NodeView, ask: Ask, pending: number): string | null;
   /** the sum of the rankers' scores */
   score(node: NodeView, ask: Ask, pending: number): number;
+  /**
+   * `score`, or -Infinity when the score cannot exceed `floor` (the best so far): then the
+   * costly part of bin-pack is skipped. Equal to `score` whenever it returns a number.
+   */
+  scoreAbove(node: NodeView, ask: Ask, pending: number, floor: number): number;
+  /** each ranker's score by its name, in `rankers` order */
+  breakdown(node: NodeView, ask: Ask, pending: number): Record<string, number>;
 }
 
 function appRejection(node: NodeView, ask: Ask, pending: number): string | null {
@@ -43,12 +50,29 @@ function appRejection(node: NodeView, ask: Ask, pending: number): string | null 
   );
 }
 
+/** bin-pack's contribution can be at most this (its fitness bound over 18) */
+function binPackBound(node: NodeView, ask: Ask, pending: number): number {
+  return fitnessBound(node, ask.resources.cpuMillicores, ask.resources.memoryMb, pending + 1) / BIN_PACK_MAX_FITNESS;
+}
+
 export const APP_CHAIN: Chain = {
   checkers: APP_CHECKERS,
   rankers: [binPackRanker, spreadRanker, recentFailureRanker],
   reject: appRejection,
   score: (node, ask, pending) =>
     binPackRanker.score(node, ask, pending) + spreadRanker.score(node, ask, pending) + recentFailureRanker.score(node, ask, pending),
+  scoreAbove: (node, ask, pending, floor) => {
+    const spread = spreadRanker.score(node, ask, pending);
+    const failure = recentFailureRanker.score(node, ask, pending);
+    // Summed in `score`'s order, so a returned score is bit for bit the same.
+    if (binPackBound(node, ask, pending) + spread + failure <= floor) return Number.NEGATIVE_INFINITY;
+    return binPackRanker.score(node, ask, pending) + spread + failure;
+  },
+  breakdown: (node, ask, pending) => ({
+    'bin-pack': binPackRanker.score(node, ask, pending),
+    spread: spreadRanker.score(node, ask, pending),
+    'recent-failure': recentFailureRanker.score(node, ask, pending),
+  }),
 };
 
 export const BUILD_CHAIN: Chain = {
@@ -56,4 +80,13 @@ export const BUILD_CHAIN: Chain = {
   rankers: [buildLoadRanker, binPackRanker],
   reject: (node, ask, pending) => appRejection(node, ask, pending) ?? buildSlotChecker.check(node, ask, pending),
   score: (node, ask, pending) => buildLoadRanker.score(node, ask, pending) + binPackRanker.score(node, ask, pending),
+  scoreAbove: (node, ask, pending, floor) => {
+    const load = buildLoadRanker.score(node, ask, pending);
+    if (load + binPackBound(node, ask, pending) <= floor) return Number.NEGATIVE_INFINITY;
+    return load + binPackRanker.score(node, ask, pending);
+  },
+  breakdown: (node, ask, pending) => ({
+    'build-load': buildLoadRanker.score(node, ask, pending),
+    'bin-pack': binPackRanker.score(node, ask, pending),
+  }),
 };

@@ -103,8 +103,9 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
         const explained = explainRegion(chain, region.nodes, ask, (n) => pending.countOn(n));
         return fail(ask, buildId, requested, replica, region.nodes.length, explained);
       }
-      placements.push({ nodeId: node.id, replica, score: selection.score, scores: breakdown(chain, node, ask, pending.countOn(node)) });
-      pending.add(node);
+      placements.push({ nodeId: node.id, replica, score: selection.score, scores: chain.breakdown(node, ask, pending.countOn(node)) });
+      // The last replica needs no record: nothing after it could be double-booked.
+      if (replica + 1 < requested) pending.add(node);
       start = selection.next;
     }
     const plan: PlacementPlan = { ok: true, kind: ask.kind, appId: ask.appId, region: ask.region, resources: ask.resources, placements, examined, rejected: tally.toCounts() };
@@ -163,24 +164,21 @@ function scanSource(region: RegionView, labels: readonly string[]): readonly Nod
   return source;
 }
 
-function breakdown(chain: Chain, node: NodeView, ask: Ask, pending: number): Record<string, number> {
-  const scores: Record<string, number> = {};
-  for (const ranker of chain.rankers) scores[ranker.name] = ranker.score(node, ask, pending);
-  return scores;
-}
-
-const RESOURCE_KEYS = ['cpuMillicores', 'memoryMb', 'diskMb'] as const;
-
 function validate(appId: string, region: string, resources: Resources, replicas: number): void {
   const problems: FieldProblem[] = [];
   if (appId.length === 0) problems.push({ path: 'appId', message: 'must not be empty' });
   if (region.length === 0) problems.push({ path: 'region', message: 'must not be empty' });
-  for (const key of RESOURCE_KEYS) {
-    const v = resources[key];
-    if (!Number.isFinite(v) || v < 0) problems.push({ path: `resources.${key}`, message: 'must be a finite number ≥ 0' });
-  }
+  // Written out rather than a loop over the keys: the keyed reads showed as 5% of a decision in a
+  // profile on a small fleet.
+  checkAmount(problems, 'cpuMillicores', resources.cpuMillicores);
+  checkAmount(problems, 'memoryMb', resources.memoryMb);
+  checkAmount(problems, 'diskMb', resources.diskMb);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS_PER_PLAN) {
     problems.push({ path: 'replicas', message: `must be an integer from 1 to ${MAX_REPLICAS_PER_PLAN}` });
   }
   if (problems.length > 0) throw DomainError.validation(problems);
+}
+
+function checkAmount(problems: FieldProblem[], key: keyof Resources, value: number): void {
+  if (!Number.isFinite(value) || value < 0) problems.push({ path: `resources.${key}`, message: 'must be a finite number ≥ 0' });
 }

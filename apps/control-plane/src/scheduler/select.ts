@@ -114,7 +114,8 @@ function consider(input: SelectInput, node: NodeView, best: Best): boolean {
     input.tally.add(reason);
     return false;
   }
-  const score = chain.score(node, ask, already);
+  // -Infinity when it cannot beat the best so far; it is still feasible, and counts as such.
+  const score = chain.scoreAbove(node, ask, already, best.score);
   // Strictly greater: on a tie the first node seen wins, and the scan's random start makes
   // "first" differ between decisions, so equal nodes share the load.
   if (score > best.score) {
