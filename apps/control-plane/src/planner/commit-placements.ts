@@ -112,9 +112,10 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
         JSON.stringify(rows.specs),
         rows.id,
         rows.appId,
-        rows.releaseId,
-        rows.deployId,
-        rows.replaces,
+        // knex's binding type has no arrays with nulls; pg sends a null element as NULL.
+        rows.releaseId as string[],
+        rows.deployId as string[],
+        rows.replaces as string[],
         rows.nodeId,
         rows.cpu,
         rows.memory,
