@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { APP_CHAIN, BUILD_CHAIN } from './chains';
+import type { FleetIndex } from './fleet-index';
 import { askFor, fleetOf, NOW, nodeSnapshot, res, viewOf } from './test-fleet';
+import type { NodeView } from './types';
 
 // The chains are written out by hand for speed; these properties keep them equal to their arrays.
 const nodeArb = fc.record({
@@ -17,6 +19,7 @@ const nodeArb = fc.record({
   replicas: fc.integer({ min: 0, max: 3 }),
   failedAgo: fc.option(fc.integer({ min: 0, max: 3_600_000 })),
 });
+type NodeCase = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
 const askArb = fc.record({
   labels: fc.subarray(['ssd', 'gpu', 'builder', 'arm'], { maxLength: 2 }),
   cpu: fc.integer({ min: 0, max: 2_000 }),
@@ -27,26 +30,31 @@ const askArb = fc.record({
   useBits: fc.boolean(),
 });
 
+/** The generated node, alone in a fleet with its recent failure of app-1, if any. */
+function generated(n: NodeCase): { fleet: FleetIndex; node: NodeView } {
+  const snap = nodeSnapshot({
+    status: n.status,
+    region: n.region,
+    labels: n.labels,
+    degraded: n.degraded,
+    capacity: res(4_000, 8_000, 10_000),
+    allocated: res(n.cpu, n.mem, n.disk),
+    maxContainers: 10,
+    containerCount: n.containers,
+    runningBuilds: n.builds,
+    maxBuilds: 3,
+    replicasByApp: { 'app-1': n.replicas },
+  });
+  const recentFailures = n.failedAgo === null ? [] : [{ appId: 'app-1', nodeId: snap.id, at: NOW - n.failedAgo }];
+  const fleet = fleetOf([snap], { recentFailures });
+  return { fleet, node: viewOf(fleet, snap.id) };
+}
+
 describe('chains', () => {
   it('reject with the first failing checker of their arrays, and score with the sum of their rankers', () => {
     fc.assert(
       fc.property(nodeArb, askArb, (n, a) => {
-        const snap = nodeSnapshot({
-          status: n.status,
-          region: n.region,
-          labels: n.labels,
-          degraded: n.degraded,
-          capacity: res(4_000, 8_000, 10_000),
-          allocated: res(n.cpu, n.mem, n.disk),
-          maxContainers: 10,
-          containerCount: n.containers,
-          runningBuilds: n.builds,
-          maxBuilds: 3,
-          replicasByApp: { 'app-1': n.replicas },
-        });
-        const recentFailures = n.failedAgo === null ? [] : [{ appId: 'app-1', nodeId: snap.id, at: NOW - n.failedAgo }];
-        const fleet = fleetOf([snap], { recentFailures });
-        const node = viewOf(fleet, snap.id);
+        const { fleet, node } = generated(n);
         for (const [chain, kind] of [[APP_CHAIN, 'app'], [BUILD_CHAIN, 'build']] as const) {
           const ask = askFor({ kind, labels: a.labels, resources: res(a.cpu, a.mem, a.disk), policy: a.policy }, a.useBits ? fleet : undefined);
           let expected: string | null = null;
@@ -68,19 +76,7 @@ describe('chains', () => {
     let skipped = 0;
     fc.assert(
       fc.property(nodeArb, askArb, fc.double({ min: -1, max: 1, noNaN: true }), (n, a, offset) => {
-        const snap = nodeSnapshot({
-          status: 'online',
-          labels: n.labels,
-          capacity: res(4_000, 8_000, 10_000),
-          allocated: res(n.cpu, n.mem, n.disk),
-          maxContainers: 10,
-          runningBuilds: n.builds,
-          maxBuilds: 3,
-          replicasByApp: { 'app-1': n.replicas },
-        });
-        const recentFailures = n.failedAgo === null ? [] : [{ appId: 'app-1', nodeId: snap.id, at: NOW - n.failedAgo }];
-        const fleet = fleetOf([snap], { recentFailures });
-        const node = viewOf(fleet, snap.id);
+        const { node } = generated(n);
         for (const [chain, kind] of [[APP_CHAIN, 'app'], [BUILD_CHAIN, 'build']] as const) {
           const ask = askFor({ kind, resources: res(a.cpu, a.mem, a.disk), policy: a.policy });
           const score = chain.score(node, ask, a.pending);
