@@ -25,12 +25,25 @@ export class ReasonTally {
 
   /** Largest count first; ties in chain order, then by name. */
   toCounts(): ReasonCount[] {
-    const out = this.reasons.map((reason, i) => ({ reason, count: this.counts[i]! }));
-    if (out.length > 1) {
-      out.sort((a, b) => b.count - a.count || reasonRank(a.reason) - reasonRank(b.reason) || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
+    const out: ReasonCount[] = [];
+    // An insertion sort: a handful of reasons, most of them in order already.
+    for (let i = 0; i < this.reasons.length; i++) {
+      const item = { reason: this.reasons[i]!, count: this.counts[i]! };
+      let j = i;
+      while (j > 0 && precedes(item, out[j - 1]!)) {
+        out[j] = out[j - 1]!;
+        j -= 1;
+      }
+      out[j] = item;
     }
     return out;
   }
+}
+
+function precedes(a: ReasonCount, b: ReasonCount): boolean {
+  if (a.count !== b.count) return a.count > b.count;
+  const rank = reasonRank(a.reason) - reasonRank(b.reason);
+  return rank !== 0 ? rank < 0 : a.reason < b.reason;
 }
 
 /**
