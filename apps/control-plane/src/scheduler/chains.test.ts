@@ -64,7 +64,7 @@ describe('chains', () => {
           }
           expect(chain.reject(node, ask, a.pending)).toBe(expected);
           const sum = chain.rankers.reduce((s, r) => s + r.score(node, ask, a.pending), 0);
-          expect(chain.score(node, ask, a.pending)).toBeCloseTo(sum, 12);
+          expect(chain.scoreAbove(node, ask, a.pending, Number.NEGATIVE_INFINITY)).toBeCloseTo(sum, 12);
           expect(chain.breakdown(node, ask, a.pending)).toEqual(Object.fromEntries(chain.rankers.map((r) => [r.name, r.score(node, ask, a.pending)])));
         }
       }),
@@ -79,7 +79,7 @@ describe('chains', () => {
         const { node } = generated(n);
         for (const [chain, kind] of [[APP_CHAIN, 'app'], [BUILD_CHAIN, 'build']] as const) {
           const ask = askFor({ kind, resources: res(a.cpu, a.mem, a.disk), policy: a.policy });
-          const score = chain.score(node, ask, a.pending);
+          const score = chain.scoreAbove(node, ask, a.pending, Number.NEGATIVE_INFINITY);
           // Floors around the score, down to the last few ulps either side.
           for (const floor of [score + offset, score + offset * 1e-12, score - 1e-15, score, score + 1e-15, Number.NEGATIVE_INFINITY]) {
             const got = chain.scoreAbove(node, ask, a.pending, floor);
@@ -97,6 +97,6 @@ describe('chains', () => {
     const node = viewOf(fleetOf([empty]), empty.id);
     const ask = askFor({ resources: res(250, 512, 100), policy: 'pack' });
     expect(APP_CHAIN.scoreAbove(node, ask, 0, 0.9)).toBe(Number.NEGATIVE_INFINITY);
-    expect(APP_CHAIN.scoreAbove(node, ask, 0, 0)).toBe(APP_CHAIN.score(node, ask, 0));
+    expect(APP_CHAIN.scoreAbove(node, ask, 0, 0)).toBe(APP_CHAIN.scoreAbove(node, ask, 0, Number.NEGATIVE_INFINITY));
   });
 });

@@ -1,7 +1,8 @@
 // The two chains a decision runs: which checkers and rankers, in which order. Each chain is also
-// written out as straight-line code (`reject`, `score`): a loop over an array of checkers makes
-// one call site with many targets, which V8 cannot inline, and was 5–7x slower per node (80–110
-// vs 15–20 ns in a micro-benchmark). chains.test.ts keeps the written-out form equal to the arrays.
+// written out as straight-line code (`reject`, `scoreAbove`, `breakdown`): a loop over an array
+// of checkers makes one call site with many targets, which V8 cannot inline, and was 5–7x slower
+// per node (80–110 vs 15–20 ns in a micro-benchmark). chains.test.ts keeps the written-out form
+// equal to the arrays.
 import { BIN_PACK_MAX_FITNESS, binPackRanker, fitnessBound } from './bin-pack';
 import { buildLoadRanker } from './build-load';
 import { recentFailureRanker } from './failure-penalty';
@@ -26,11 +27,9 @@ export interface Chain {
   readonly rankers: readonly Ranker[];
   /** the reason of the first checker the node fails, in `checkers` order; null when it passes all */
   reject(node: NodeView, ask: Ask, pending: number): string | null;
-  /** the sum of the rankers' scores */
-  score(node: NodeView, ask: Ask, pending: number): number;
   /**
-   * `score`, or -Infinity when the score cannot exceed `floor` (the best so far): then the
-   * costly part of bin-pack is skipped. Equal to `score` whenever it returns a number.
+   * The sum of the rankers' scores, or -Infinity when that sum cannot exceed `floor` (the best so
+   * far): then the costly part of bin-pack is skipped. With a floor of -Infinity, always the sum.
    */
   scoreAbove(node: NodeView, ask: Ask, pending: number, floor: number): number;
   /** each ranker's score by its name, in `rankers` order */
@@ -59,12 +58,11 @@ export const APP_CHAIN: Chain = {
   checkers: APP_CHECKERS,
   rankers: [binPackRanker, spreadRanker, recentFailureRanker],
   reject: appRejection,
-  score: (node, ask, pending) =>
-    binPackRanker.score(node, ask, pending) + spreadRanker.score(node, ask, pending) + recentFailureRanker.score(node, ask, pending),
   scoreAbove: (node, ask, pending, floor) => {
     const spread = spreadRanker.score(node, ask, pending);
     const failure = recentFailureRanker.score(node, ask, pending);
-    // Summed in `score`'s order, so a returned score is bit for bit the same.
+    // The bound is summed in the same order as the score, and rounding is monotonic, so the
+    // bound's sum is never below the score's.
     if (binPackBound(node, ask, pending) + spread + failure <= floor) return Number.NEGATIVE_INFINITY;
     return binPackRanker.score(node, ask, pending) + spread + failure;
   },
@@ -79,7 +77,6 @@ export const BUILD_CHAIN: Chain = {
   checkers: BUILD_CHECKERS,
   rankers: [buildLoadRanker, binPackRanker],
   reject: (node, ask, pending) => appRejection(node, ask, pending) ?? buildSlotChecker.check(node, ask, pending),
-  score: (node, ask, pending) => buildLoadRanker.score(node, ask, pending) + binPackRanker.score(node, ask, pending),
   scoreAbove: (node, ask, pending, floor) => {
     const load = buildLoadRanker.score(node, ask, pending);
     if (load + binPackBound(node, ask, pending) <= floor) return Number.NEGATIVE_INFINITY;
