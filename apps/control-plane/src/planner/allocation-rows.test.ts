@@ -24,7 +24,6 @@ describe('allocationColumns', () => {
     ]);
     expect(new Set(c.id).size).toBe(3);
     expect(c.id.every((id) => id.startsWith('alloc_'))).toBe(true);
-    expect(c.committed).toEqual(c.id.map((id, i) => ({ id, nodeId: c.nodeId[i] })));
   });
 
   it('sends a spec object once however many rows use it', () => {
@@ -43,6 +42,6 @@ describe('allocationColumns', () => {
 
   it('writes nothing for an empty batch', () => {
     const c = allocationColumns([]);
-    expect([c.id, c.specs, c.committed]).toEqual([[], [], []]);
+    expect([c.id, c.nodeId, c.specAt, c.specs]).toEqual([[], [], [], []]);
   });
 });

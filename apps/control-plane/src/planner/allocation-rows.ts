@@ -4,7 +4,7 @@
 // re-parsing the same spec for every replica: over a quarter of a 2,000-placement commit.
 import { newId } from '../db/ids';
 import type { AllocationSpec } from './allocation-spec';
-import type { CommittedAllocation, PlacementToCommit } from './commit-placements';
+import type { PlacementToCommit } from './commit-placements';
 
 export interface AllocationColumns {
   id: string[];
@@ -20,12 +20,10 @@ export interface AllocationColumns {
   specAt: number[];
   /** the distinct specs (one object given twice is sent once) */
   specs: AllocationSpec[];
-  /** the rows' ids and nodes, in order */
-  committed: CommittedAllocation[];
 }
 
 export function allocationColumns(batch: readonly PlacementToCommit[]): AllocationColumns {
-  const c: AllocationColumns = { id: [], appId: [], releaseId: [], deployId: [], replaces: [], nodeId: [], cpu: [], memory: [], disk: [], specAt: [], specs: [], committed: [] };
+  const c: AllocationColumns = { id: [], appId: [], releaseId: [], deployId: [], replaces: [], nodeId: [], cpu: [], memory: [], disk: [], specAt: [], specs: [] };
   const specIndex = new Map<AllocationSpec, number>();
   for (const p of batch) {
     let at = specIndex.get(p.spec);
@@ -34,9 +32,7 @@ export function allocationColumns(batch: readonly PlacementToCommit[]): Allocati
       specIndex.set(p.spec, at);
     }
     for (const nodeId of p.nodeIds) {
-      const id = newId('alloc');
-      c.committed.push({ id, nodeId });
-      c.id.push(id);
+      c.id.push(newId('alloc'));
       c.appId.push(p.appId);
       c.releaseId.push(p.releaseId);
       c.deployId.push(p.deployId ?? null);

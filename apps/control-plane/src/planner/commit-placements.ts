@@ -133,7 +133,7 @@ export async function commitPlacements(db: Db, batch: readonly PlacementToCommit
     // The states of the nodes held by this process, read now and sent when the commit returns.
     direct = heldHere.size > 0 ? await readDirectStates(trx, [...heldHere]) : undefined;
     wake.woken();
-    return rows.committed;
+    return rows.id.map((id, i): CommittedAllocation => ({ id, nodeId: rows.nodeId[i]! }));
   });
   if (direct) {
     // Those not sent (their session ended, or their state could not be built here) go to a flush.

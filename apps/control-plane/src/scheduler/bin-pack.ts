@@ -29,8 +29,9 @@ export function fitnessAfter(node: NodeView, cpuMillicores: number, memoryMb: nu
 
 /**
  * An upper bound of fitnessAfter without its two exponentials: 10^x ≥ 1 + x·ln 10 for every x
- * (the tangent at 0 of a convex function), so 20 − 10^a − 10^b ≤ 18 − (a + b)·ln 10, clamped the
- * same way. A node whose bound cannot beat the best score so far is never scored in full.
+ * (the tangent at 0 of a convex function), so 20 − 10^a − 10^b ≤ 18 − (a + b)·ln 10. Floored at
+ * 0 like the fitness; no ceiling is needed, a bound may be loose. A node whose bound cannot beat
+ * the best score so far is never scored in full.
  */
 export function fitnessBound(node: NodeView, cpuMillicores: number, memoryMb: number, count: number): number {
   const a = freeFraction(node.cpuCapacity, node.cpuAllocated + count * cpuMillicores);
@@ -38,7 +39,7 @@ export function fitnessBound(node: NodeView, cpuMillicores: number, memoryMb: nu
   // The margin covers rounding: the bound and the fitness meet at a = b = 0, and a computed
   // bound a few ulps low must not pass over a node whose fitness is a few ulps higher.
   const bound = BIN_PACK_MAX_FITNESS - (a + b) * Math.LN10 + 1e-9;
-  return bound < 0 ? 0 : bound > BIN_PACK_MAX_FITNESS + 1e-9 ? BIN_PACK_MAX_FITNESS + 1e-9 : bound;
+  return bound > 0 ? bound : 0;
 }
 
 /** Contributes fitness / 18, in [0, 1]: the tightest fit wins when nothing else differs. */
