@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Chromium aborts page loads with net::ERR_NETWORK_CHANGED when the host gains or loses an
 // address, which Docker does whenever another test file creates a network or a container. The
-// browser files therefore run as a group of their own, after every other file.
+// browser files therefore run as a group of their own, after every other file, and one at a
+// time: panel-agent deploys a container, which must not land in another file's page load.
 const BROWSER_FILES = ['apps/panel/test/**/*.int.test.ts'];
 
 // Three extra dockerd for minutes: run on its own with `npm run test:multinode`.
@@ -27,7 +28,7 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      { test: { name: 'browser', include: BROWSER_FILES, exclude: EXCLUDE, ...PER_FILE, sequence: { groupOrder: 1 } } },
+      { test: { name: 'browser', include: BROWSER_FILES, exclude: EXCLUDE, ...PER_FILE, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
