@@ -9,7 +9,7 @@ const BROWSER_FILES = ['apps/panel/test/**/*.int.test.ts'];
 // Three extra dockerd for minutes: run on its own with `npm run test:multinode`.
 const EXCLUDE = ['**/node_modules/**', '**/dist/**', ...(process.env.KARVON_MULTINODE === '1' ? [] : ['apps/agent/test/multinode.int.test.ts'])];
 
-const PER_FILE = { testTimeout: 60_000, hookTimeout: 120_000 };
+const TIMEOUTS = { testTimeout: 60_000, hookTimeout: 120_000 };
 
 export default defineConfig({
   test: {
@@ -24,11 +24,11 @@ export default defineConfig({
           name: 'karvon',
           include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/*.test.ts'],
           exclude: [...EXCLUDE, ...BROWSER_FILES],
-          ...PER_FILE,
+          ...TIMEOUTS,
           sequence: { groupOrder: 0 },
         },
       },
-      { test: { name: 'browser', include: BROWSER_FILES, exclude: EXCLUDE, ...PER_FILE, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { test: { name: 'browser', include: BROWSER_FILES, ...TIMEOUTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
