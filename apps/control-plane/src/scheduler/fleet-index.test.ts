@@ -113,6 +113,29 @@ describe('FleetIndex', () => {
     expect(fleet.region('tashkent-1')!.recent[0]!.id).toBe(nodes[0]!.id);
   });
 
+  it('drops a node from the recent list when it could not take one more of what it just took', () => {
+    // Room for exactly two placements of 1,000 m: the first keeps the node recent, the second fills it.
+    const a = nodeSnapshot({ capacity: res(2_000, 8_192, 100_000) });
+    const b = nodeSnapshot();
+    const fleet = fleetOf([a, b]);
+    const recent = () => fleet.region('tashkent-1')!.recent.map((n) => n.id);
+    fleet.apply(plan([a.id]));
+    expect(recent()).toEqual([a.id]);
+    fleet.apply(plan([b.id]));
+    fleet.apply(plan([a.id]));
+    expect(recent()).toEqual([b.id]);
+    // Freed, it has room again and comes back first.
+    fleet.release({ kind: 'app', nodeId: a.id, appId: 'app-1', resources: res(1_000, 1_024, 2_000) });
+    expect(recent()).toEqual([a.id, b.id]);
+    // A build fills the node's build slots (two by default): the second one drops it.
+    const c = nodeSnapshot();
+    const builds = fleetOf([c]);
+    builds.apply(plan([c.id], { kind: 'build', buildId: 'b-1' }));
+    expect(builds.region('tashkent-1')!.recent.map((n) => n.id)).toEqual([c.id]);
+    builds.apply(plan([c.id], { kind: 'build', buildId: 'b-2' }));
+    expect(builds.region('tashkent-1')!.recent).toEqual([]);
+  });
+
   it('replaces and removes nodes, keeping the lists consistent', () => {
     const a = nodeSnapshot({ labels: ['ssd'] });
     const b = nodeSnapshot();

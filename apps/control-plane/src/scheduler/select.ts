@@ -70,7 +70,7 @@ export function selectNode(input: SelectInput): Selection {
   // fit usually is, and they are warm in the CPU cache. Like the scan, they stop at a count of
   // feasible nodes, half the limit, so the random scan always gets its say. (Ranking all of them
   // examined 32.4 nodes per placement instead of 28.8, for a fit no better: sched-quality 1.021x
-  // against 1.017x of a full scan.) A recent node met again in the scan is ranked again, with the
+  // against 1.017x of a full scan, measured before full nodes left the list.) A recent node met again in the scan is ranked again, with the
   // same score, which changes nothing; checking for it would cost more than it saves.
   const recentShare = Math.ceil(input.limit / 2);
   let counted = 0;
