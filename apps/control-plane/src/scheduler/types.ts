@@ -84,7 +84,7 @@ export interface RegionView {
   readonly nodes: readonly NodeView[];
   /** the nodes carrying this label (empty when none) */
   withLabel(label: string): readonly NodeView[];
-  /** nodes whose bookings changed last (placed on, or freed but not emptied), newest first, a handful at most */
+  /** nodes whose bookings changed last (placed on with room for one more of the same, or freed but not emptied), newest first, a handful at most */
   readonly recent: readonly NodeView[];
 }
 
