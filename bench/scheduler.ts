@@ -235,7 +235,7 @@ const schedDecide: Benchmark = {
     const p99 = percentile(m.latenciesUs, 0.99);
     const perDecision = [...m.rejected].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${(n / decisions).toFixed(2)} ${reason}`);
     console.log(`trials, decisions per CPU-second: ${m.cpuRates.map((r) => Math.round(r)).join(', ')}; per wall-clock second: ${m.wallRates.map((r) => Math.round(r)).join(', ')}`);
-    console.log(`per placement ${(m.examined / m.placements).toFixed(1)} nodes examined; passed over per decision: ${perDecision.join(', ')}`);
+    console.log(`per placement ${(m.examined / m.placements).toFixed(1)} nodes read; read and passed over, per decision: ${perDecision.join(', ')}`);
     console.log(`${m.failures} of ${decisions} found no fit (label-constrained requests whose labelled nodes are full); p50 ${percentile(m.latenciesUs, 0.5).toFixed(2)} µs, p99.9 ${percentile(m.latenciesUs, 0.999).toFixed(1)} µs`);
     report({ bench: 'sched-decide', name: 'decisions_per_s', value: perSecond, unit: '1/s', anchor: 650, anchorLabel: 'kube-scheduler pods/s per process at 5,000 nodes', higherIsBetter: true });
     report({ bench: 'sched-decide', name: 'decisions_per_vcpu_s', value: perSecond, unit: '1/s', anchor: 7.8, anchorLabel: 'Nomad C2M placements/s per vCPU', higherIsBetter: true });

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDomainError } from '../domain/errors';
 import { FleetIndex } from './fleet-index';
+import { hasBit, levelFor, levelOf, popcount } from './slot-sets';
 import { fleetOf, NOW, nodeSnapshot, res } from './test-fleet';
-import type { PlacementPlan } from './types';
+import type { NodeSnapshot, PlacementPlan } from './types';
 
 function plan(nodeIds: string[], overrides: Partial<PlacementPlan> = {}): PlacementPlan {
   return {
@@ -169,4 +171,97 @@ describe('FleetIndex', () => {
     fleet.setNow(NOW + 1);
     expect(fleet.now).toBe(NOW + 1);
   });
+
+  it('keeps the slot sets in step with bookings, status, labels and nodes coming and going', () => {
+    const a = nodeSnapshot({ labels: ['ssd'] });
+    const b = nodeSnapshot({ labels: ['ssd', 'gpu'] });
+    const fleet = fleetOf([a, b]);
+    const region = () => fleet.region('tashkent-1')!;
+    const slots = (bits: Int32Array) => region().nodes.filter((n) => hasBit(bits, n.slot)).map((n) => n.id);
+    expect(slots(region().cpuAtLeast(4_000))).toEqual([a.id, b.id]);
+    fleet.apply(plan([a.id]));
+    expect(slots(region().cpuAtLeast(4_000))).toEqual([b.id]);
+    expect(slots(region().cpuAtLeast(3_000))).toEqual([a.id, b.id]);
+    fleet.release({ kind: 'app', nodeId: a.id, appId: 'app-1', resources: res(1_000, 1_024, 2_000) });
+    expect(slots(region().cpuAtLeast(4_000))).toEqual([a.id, b.id]);
+    fleet.updateLiveness(b.id, { degraded: true });
+    expect(slots(region().takingWork())).toEqual([a.id]);
+    expect(slots(region().memoryAtLeast(1))).toEqual([a.id]);
+    fleet.updateLiveness(b.id, { degraded: false, status: 'draining' });
+    expect(slots(region().takingWork())).toEqual([a.id]);
+    fleet.updateLiveness(b.id, { status: 'online' });
+    expect(slots(region().withLabels(['ssd', 'gpu']))).toEqual([b.id]);
+    // Removing the first node moves the second down a slot: every set follows.
+    fleet.removeNode(a.id);
+    expect(fleet.node(b.id)!.slot).toBe(0);
+    expect(slots(region().withLabels(['gpu']))).toEqual([b.id]);
+    expect(slots(region().withLabels(['ssd', 'gpu']))).toEqual([b.id]);
+    expect([...region().withLabels([])]).toEqual([1]);
+    expect(slots(region().withLabels(['arm']))).toEqual([]);
+    // A node added later joins the label sets, intersections included.
+    const c = nodeSnapshot({ labels: ['gpu', 'ssd'] });
+    fleet.upsertNode(c);
+    expect(slots(region().withLabels(['ssd', 'gpu']))).toEqual([b.id, c.id]);
+  });
+
+  it('keeps every slot set equal to the nodes it stands for, whatever happens to them', () => {
+    const op = fc.oneof(
+      fc.record({ type: fc.constant('apply' as const), pick: fc.nat(), cpu: fc.integer({ min: 0, max: 3_000 }), mem: fc.integer({ min: 0, max: 6_000 }) }),
+      fc.record({ type: fc.constant('release' as const), pick: fc.nat(), cpu: fc.integer({ min: 0, max: 3_000 }), mem: fc.integer({ min: 0, max: 6_000 }) }),
+      fc.record({ type: fc.constant('liveness' as const), pick: fc.nat(), online: fc.boolean(), degraded: fc.boolean() }),
+      fc.record({ type: fc.constant('upsert' as const), pick: fc.nat(), labels: fc.subarray(['ssd', 'gpu', 'arm']), cpu: fc.integer({ min: 0, max: 8_000 }) }),
+      fc.record({ type: fc.constant('remove' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 70 }), fc.array(op, { maxLength: 60 }), (count, ops) => {
+        const snaps: NodeSnapshot[] = Array.from({ length: count }, (_, i) => nodeSnapshot({ id: `n${i}`, labels: i % 3 === 0 ? ['ssd'] : [], capacity: res(1_000 * (1 + (i % 8)), 2_048 * (1 + (i % 5)), 100_000) }));
+        const fleet = fleetOf(snaps);
+        const ids = () => fleet.region('tashkent-1')?.nodes.map((n) => n.id) ?? [];
+        for (const o of ops) {
+          const present = ids();
+          const id = present.length === 0 ? `n${o.pick % 100}` : present[o.pick % present.length]!;
+          if (o.type === 'apply') {
+            const p = plan([id], { resources: res(o.cpu, o.mem, 0) });
+            try {
+              fleet.apply(p);
+            } catch {
+              // no longer fits: nothing changes
+            }
+          } else if (o.type === 'release') fleet.release({ kind: 'app', nodeId: id, appId: 'app-1', resources: res(o.cpu, o.mem, 0) });
+          else if (o.type === 'liveness') fleet.updateLiveness(id, { status: o.online ? 'online' : 'suspect', degraded: o.degraded });
+          else if (o.type === 'upsert') fleet.upsertNode(nodeSnapshot({ id, labels: o.labels, capacity: res(o.cpu, 4_096, 100_000) }));
+          else fleet.removeNode(id);
+          expectSlotSetsMatch(fleet);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
+
+/** Every set of the region, bit by bit, against the nodes themselves. */
+function expectSlotSetsMatch(fleet: FleetIndex): void {
+  const region = fleet.region('tashkent-1');
+  if (region === undefined) return;
+  const probes = [0, 1, 250, 999, 1_000, 2_500, 6_000];
+  const labelSets = [['ssd'], ['gpu'], ['ssd', 'gpu'], ['arm', 'ssd']];
+  const seen: unknown[] = [];
+  const want: unknown[] = [];
+  for (const [slot, node] of region.nodes.entries()) {
+    const open = node.status === 'online' && !node.degraded;
+    seen.push(node.slot, hasBit(region.withLabels([]), slot), hasBit(region.takingWork(), slot));
+    want.push(slot, true, open);
+    for (const c of probes) {
+      seen.push(hasBit(region.cpuAtLeast(c), slot), hasBit(region.memoryAtLeast(c), slot));
+      want.push(open && levelOf(node.cpuCapacity - node.cpuAllocated) >= levelFor(c), open && levelOf(node.memoryCapacity - node.memoryAllocated) >= levelFor(c));
+    }
+    for (const labels of labelSets) {
+      seen.push(hasBit(region.withLabels(labels), slot));
+      want.push(labels.every((l) => node.labels.has(l)));
+    }
+  }
+  // No bit past the last node.
+  seen.push(region.withLabels([]).reduce((n, w) => n + popcount(w), 0));
+  want.push(region.nodes.length);
+  expect(seen).toEqual(want);
+}

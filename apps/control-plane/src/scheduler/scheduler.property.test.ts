@@ -1,13 +1,13 @@
 // Properties over random fleets and request streams (fast-check, seeded PRNG):
 // never an overcommit, never outside the region or on a node that is not online and healthy,
-// every failure explains every node of its region, the same seed gives the same plan, and the
-// capped scan fails only when a full scan fails too.
+// every failure explains every node of its region, the same seed gives the same plan, the
+// capped scan fails only when a full scan fails too, and the slot sets change no plan.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FleetIndex } from './fleet-index';
 import { createRng } from './prng';
 import { createScheduler } from './scheduler';
-import { NOW, res } from './test-fleet';
+import { NOW, res, withoutSlotSets } from './test-fleet';
 import type { NodeSnapshot, Plan, PlacementPlan, Resources } from './types';
 
 const REGIONS = ['tashkent-1', 'samarkand-1'];
@@ -183,21 +183,32 @@ describe('scheduler properties', () => {
           let plan: Plan;
           let again: Plan;
           let baseline: Plan;
+          let unsifted: Plan;
           let labels: readonly string[];
           if (event.type === 'place') {
             const { type: _type, ...request } = event;
             plan = capped.place(fleet, request, createRng(rngSeed));
             again = capped.place(fleet, request, createRng(rngSeed));
             baseline = full.place(fleet, request, createRng(rngSeed));
+            unsifted = capped.place(withoutSlotSets(fleet), request, createRng(rngSeed));
             labels = request.labels;
           } else {
             const request = { buildId: `b${i}`, appId: event.appId, region: event.region, limits: event.limits };
             plan = capped.placeBuild(fleet, request, createRng(rngSeed));
             again = capped.placeBuild(fleet, request, createRng(rngSeed));
             baseline = full.placeBuild(fleet, request, createRng(rngSeed));
+            unsifted = capped.placeBuild(withoutSlotSets(fleet), request, createRng(rngSeed));
             labels = nodes.some((n) => n.region === event.region && n.labels.includes('builder')) ? ['builder'] : [];
           }
           expect(again).toEqual(plan);
+          // The slot sets only pass over nodes that cannot fit: the same placements, scores and
+          // failures (reasons included) as a scan that reads every node, in fewer reads.
+          if (plan.ok && unsifted.ok) {
+            expect({ ...plan, examined: 0, rejected: [] }).toEqual({ ...unsifted, examined: 0, rejected: [] });
+            expect(plan.examined).toBeLessThanOrEqual(unsifted.examined);
+          } else {
+            expect(plan).toEqual(unsifted);
+          }
           // The cap limits how many fitting nodes are ranked, never whether one is found.
           expect(plan.ok).toBe(baseline.ok);
           checkPlan(plan, fleet, ledger, event.region, labels);

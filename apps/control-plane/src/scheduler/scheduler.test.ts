@@ -43,15 +43,15 @@ describe('place', () => {
     expect(failure.placedBeforeFailure).toBe(0);
   });
 
-  it('places on the only node that fits, and says what it passed over', () => {
+  it('places on the only node that fits, and says why it passed over the nodes it read', () => {
     const fits = nodeSnapshot();
-    const fleet = fleetOf([nodeSnapshot({ status: 'offline' }), nodeSnapshot({ allocated: res(3_500, 0) }), fits]);
+    // Offline and out of CPU: outside the slot sets, never read. 1,000 MB free against 1,024
+    // asked is on the same level of the ladder, so that node is read, and rejected by the chain.
+    const fleet = fleetOf([nodeSnapshot({ status: 'offline' }), nodeSnapshot({ allocated: res(3_500, 0) }), nodeSnapshot({ allocated: res(0, 7_192) }), fits]);
     const plan = placed(scheduler.place(fleet, request(), rng()));
     expect(plan.placements.map((p) => p.nodeId)).toEqual([fits.id]);
-    expect(plan.rejected).toEqual([
-      { reason: 'offline', count: 1 },
-      { reason: 'insufficient cpu', count: 1 },
-    ]);
+    expect(plan.examined).toBe(2);
+    expect(plan.rejected).toEqual([{ reason: 'insufficient memory', count: 1 }]);
     expect(plan.resources).toEqual(res(1_000, 1_024, 1_000));
     expect(Object.keys(plan.placements[0]!.scores)).toEqual(['bin-pack', 'spread', 'recent-failure']);
   });

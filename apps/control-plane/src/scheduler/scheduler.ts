@@ -90,11 +90,19 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
     const pending = new PendingPlacements();
     const tally = new ReasonTally();
     const placements: Placement[] = [];
-    let start = randomIndex(rng, source.length);
+    const nodes = region.nodes;
+    const cpuSlots = region.cpuAtLeast(ask.resources.cpuMillicores);
+    const memorySlots = region.memoryAtLeast(ask.resources.memoryMb);
+    const labelSlots = region.withLabels(ask.labels);
+    // The start is drawn over the rarest label's nodes, as a scan of that list would, and the
+    // scan then goes by region slot from that node on: the list keeps the region's order, so the
+    // nodes met are the same, in the same order.
+    const first = randomIndex(rng, source.length);
+    let start = source === nodes || source.length === 0 ? first : source[first]!.slot;
     let examined = 0;
 
     for (let replica = 0; replica < requested; replica++) {
-      const selection = selectNode({ chain, ask, source, recent, pending, start, limit, maxSkip, tally });
+      const selection = selectNode({ chain, ask, nodes, cpuSlots, memorySlots, labelSlots, recent, pending, start, limit, maxSkip, tally });
       examined += selection.examined;
       const node = selection.node;
       if (node === undefined) {
@@ -154,7 +162,10 @@ function bitsOf(fleet: FleetView, labels: readonly string[]): number[] | undefin
   return bits;
 }
 
-/** The rarest requested label's list: every feasible node is in it, and it is the shortest to scan. */
+/**
+ * The rarest requested label's list: every feasible node is in it. Its length sets the cap, and
+ * the scan's random start is drawn over it, so a rare label's nodes share the load evenly.
+ */
 function scanSource(region: RegionView, labels: readonly string[]): readonly NodeView[] {
   let source = region.nodes;
   for (const label of labels) {

@@ -60,3 +60,32 @@ export function viewOf(fleet: FleetIndex, id: string): NodeView {
   if (node === undefined) throw new Error(`no node ${id}`);
   return node;
 }
+
+/**
+ * The same fleet with slot sets that rule nothing out: the scan lands on every slot, and a failure
+ * runs the chain on every node. Plans made on it are what the scheduler decides without the sets.
+ */
+export function withoutSlotSets(fleet: FleetView): FleetView {
+  return {
+    get now() {
+      return fleet.now;
+    },
+    labelBit: (label) => fleet.labelBit(label),
+    region(name) {
+      const region = fleet.region(name);
+      if (region === undefined) return undefined;
+      const every = region.withLabels([]);
+      const none = new Int32Array(every.length);
+      return {
+        name: region.name,
+        nodes: region.nodes,
+        recent: region.recent,
+        withLabel: (label) => region.withLabel(label),
+        takingWork: () => none,
+        cpuAtLeast: () => every,
+        memoryAtLeast: () => every,
+        withLabels: () => every,
+      };
+    },
+  };
+}

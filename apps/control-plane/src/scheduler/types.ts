@@ -2,6 +2,7 @@
 // placement or a build) and what it answers (a plan, or a failure with a reason per node).
 import type { Resources } from '../nodes/capacity';
 import type { NodeStatus } from '../nodes/node-status';
+import type { SlotBits } from './slot-sets';
 
 export type { Resources, NodeStatus };
 
@@ -53,6 +54,8 @@ export interface Snapshot {
 export interface NodeView {
   readonly id: string;
   readonly region: string;
+  /** position in its region's `nodes`, and its bit in the region's slot sets */
+  readonly slot: number;
   readonly labels: ReadonlySet<string>;
   /** one bit per label as the fleet numbers them (FleetView.labelBit); an accelerator, `labels` is the truth */
   readonly labelBits: number;
@@ -82,8 +85,21 @@ export interface RegionView {
   readonly name: string;
   /** every node in the region, whatever its status */
   readonly nodes: readonly NodeView[];
-  /** the nodes carrying this label (empty when none) */
+  /** the nodes carrying this label (empty when none), in the order of `nodes` */
   withLabel(label: string): readonly NodeView[];
+  // Slot sets (slot-sets.ts): bit `s & 31` of word `s >>> 5` stands for `nodes[s]`. Read-only,
+  // and valid until the view next changes.
+  /** the nodes that take work: online and not degraded, exactly */
+  takingWork(): SlotBits;
+  /**
+   * The nodes that take work with about `cpuMillicores` free or more: a superset of those where
+   * that much CPU fits by bookings, never a subset. A node outside it has too little CPU.
+   */
+  cpuAtLeast(cpuMillicores: number): SlotBits;
+  /** as `cpuAtLeast`, for memory */
+  memoryAtLeast(memoryMb: number): SlotBits;
+  /** the nodes carrying every one of `labels`, exactly; every node when there are none */
+  withLabels(labels: readonly string[]): SlotBits;
   /** nodes whose bookings changed last (placed on with room for one more of the same, or freed but not emptied), newest first, a handful at most */
   readonly recent: readonly NodeView[];
 }
@@ -155,9 +171,13 @@ export interface PlacementPlan {
   /** per placement */
   resources: Resources;
   placements: Placement[];
-  /** nodes examined over all replicas: per replica the recent nodes plus about log2 N feasible ones */
+  /**
+   * Nodes examined over all replicas: per replica, the recent nodes plus about log2 N feasible
+   * ones. Nodes the region's slot sets rule out (not taking work, too little CPU or memory, a
+   * missing label) are passed over unread and not counted.
+   */
   examined: number;
-  /** why examined nodes were passed over */
+  /** why examined nodes were passed over by the chain */
   rejected: ReasonCount[];
 }
 
