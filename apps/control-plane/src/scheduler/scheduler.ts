@@ -108,7 +108,7 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
       if (node === undefined) {
         // All or nothing: a half-placed app serves less than the customer pays for, and the
         // planner would have to undo it. The reasons describe the fleet as this plan left it.
-        const explained = explainRegion(chain, region.nodes, ask, (n) => pending.countOn(n));
+        const explained = explainRegion(chain, region, ask, pending);
         return fail(ask, buildId, requested, replica, region.nodes.length, explained);
       }
       placements.push({ nodeId: node.id, replica, score: selection.score, scores: chain.breakdown(node, ask, pending.countOn(node)) });
