@@ -107,8 +107,8 @@ class RegionState implements RegionView {
   readonly recent: NodeState[] = [];
   /** words each slot set holds now; grown by doubling */
   private words = 0;
-  private readonly cpu = new LevelSets(0);
-  private readonly memory = new LevelSets(0);
+  private readonly cpu = new LevelSets();
+  private readonly memory = new LevelSets();
   private readonly labelSlots = new Map<string, SlotBits>();
   private everySlot: SlotBits = new Int32Array(0);
   private noSlot: SlotBits = new Int32Array(0);
@@ -152,16 +152,28 @@ class RegionState implements RegionView {
     return both;
   }
 
+  /** Adds a node in the last slot and sets its bits. */
   add(node: NodeState): void {
+    this.append(node);
+    this.reserve(this.nodes.length);
+    this.intersections.clear();
+    const slot = this.nodes.length - 1;
+    node.slot = slot;
+    node.cpuLevel = -1;
+    node.memoryLevel = -1;
+    setBit(this.everySlot, slot);
+    for (const label of node.labels) setBit(this.labelSet(label), slot);
+    this.refit(node);
+  }
+
+  /** Adds a node to the lists only; `rebuild` sets the bits of every node at once. */
+  append(node: NodeState): void {
     this.nodes.push(node);
     for (const label of node.labels) {
       let list = this.byLabel.get(label);
       if (list === undefined) this.byLabel.set(label, (list = []));
       list.push(node);
     }
-    this.reserve(this.nodes.length);
-    this.intersections.clear();
-    this.enter(node, this.nodes.length - 1);
   }
 
   /** O(region): removal is an admin event, not a decision. Later nodes move down a slot, so every set is rebuilt. */
@@ -174,37 +186,45 @@ class RegionState implements RegionView {
       removeFrom(list, node);
       if (list.length === 0) this.byLabel.delete(label);
     }
-    this.cpu.clear();
-    this.memory.clear();
+    this.rebuild();
+  }
+
+  /** Every slot and every set from the nodes as they are: O(region + levels × words). */
+  rebuild(): void {
+    this.reserve(this.nodes.length);
     this.everySlot.fill(0);
     this.labelSlots.clear();
     this.intersections.clear();
-    for (let slot = 0; slot < this.nodes.length; slot++) this.enter(this.nodes[slot]!, slot);
-  }
-
-  /** Gives the node its slot and sets its bits: present, its labels, its levels. */
-  private enter(node: NodeState, slot: number): void {
-    node.slot = slot;
-    node.cpuLevel = -1;
-    node.memoryLevel = -1;
-    setBit(this.everySlot, slot);
-    for (const label of node.labels) {
-      let bits = this.labelSlots.get(label);
-      if (bits === undefined) this.labelSlots.set(label, (bits = new Int32Array(this.words)));
-      setBit(bits, slot);
+    const cpu: number[] = [];
+    const memory: number[] = [];
+    for (let slot = 0; slot < this.nodes.length; slot++) {
+      const node = this.nodes[slot]!;
+      node.slot = slot;
+      node.cpuLevel = cpuLevelOf(node);
+      node.memoryLevel = memoryLevelOf(node);
+      cpu.push(node.cpuLevel);
+      memory.push(node.memoryLevel);
+      setBit(this.everySlot, slot);
+      for (const label of node.labels) setBit(this.labelSet(label), slot);
     }
-    this.refit(node);
+    this.cpu.fill(cpu);
+    this.memory.fill(memory);
   }
 
   /** Puts the node's slot at the levels its status and free CPU and memory call for. */
   refit(node: NodeState): void {
-    const eligible = node.status === 'online' && !node.degraded;
-    const cpu = eligible ? levelOf(node.cpuCapacity - node.cpuAllocated) : -1;
-    const memory = eligible ? levelOf(node.memoryCapacity - node.memoryAllocated) : -1;
+    const cpu = cpuLevelOf(node);
+    const memory = memoryLevelOf(node);
     if (cpu !== node.cpuLevel) this.cpu.move(node.slot, node.cpuLevel, cpu);
     if (memory !== node.memoryLevel) this.memory.move(node.slot, node.memoryLevel, memory);
     node.cpuLevel = cpu;
     node.memoryLevel = memory;
+  }
+
+  private labelSet(label: string): SlotBits {
+    let bits = this.labelSlots.get(label);
+    if (bits === undefined) this.labelSlots.set(label, (bits = new Int32Array(this.words)));
+    return bits;
   }
 
   forget(node: NodeState): void {
@@ -230,6 +250,15 @@ class RegionState implements RegionView {
     this.noSlot = new Int32Array(words);
     this.words = words;
   }
+}
+
+/** The node's free CPU on the slot-sets ladder; -1 when it takes no work (not online, or degraded). */
+function cpuLevelOf(node: NodeState): number {
+  return node.status === 'online' && !node.degraded ? levelOf(node.cpuCapacity - node.cpuAllocated) : -1;
+}
+
+function memoryLevelOf(node: NodeState): number {
+  return node.status === 'online' && !node.degraded ? levelOf(node.memoryCapacity - node.memoryAllocated) : -1;
 }
 
 /** Whether `n` more placements of `r` (builds, when `kind` says so) fit on the node as it is booked now. */
@@ -265,11 +294,9 @@ export class FleetIndex implements FleetView {
 
   static fromSnapshot(snapshot: Snapshot, options: FleetIndexOptions = {}): FleetIndex {
     const index = new FleetIndex(snapshot.now, options);
-    // Each region's sets sized once for all its nodes, rather than grown as they come.
-    const sizes = new Map<string, number>();
-    for (const node of snapshot.nodes) sizes.set(node.region, (sizes.get(node.region) ?? 0) + 1);
-    for (const [name, size] of sizes) index.regionNamed(name).reserve(size);
-    for (const node of snapshot.nodes) index.upsertNode(node);
+    // The lists first, then each region's sets at once: a fleet index is built for every plan.
+    for (const node of snapshot.nodes) index.insert(node, false);
+    for (const region of index.regions.values()) region.rebuild();
     for (const failure of snapshot.recentFailures ?? []) index.recordFailure(failure);
     return index;
   }
@@ -310,6 +337,10 @@ export class FleetIndex implements FleetView {
 
   /** Adds a node or replaces it wholesale (its counters come from the snapshot; its failures are kept). */
   upsertNode(snapshot: NodeSnapshot): void {
+    this.insert(snapshot, true);
+  }
+
+  private insert(snapshot: NodeSnapshot, withSets: boolean): void {
     const old = this.nodesById.get(snapshot.id);
     if (old !== undefined) this.removeNode(old.id);
     const region = this.regionNamed(snapshot.region);
@@ -318,7 +349,8 @@ export class FleetIndex implements FleetView {
     const node = new NodeState(snapshot, region.name, this.bitsOf(snapshot.labels), this.defaultMaxBuilds);
     if (old !== undefined) node.failures = old.failures;
     this.nodesById.set(node.id, node);
-    region.add(node);
+    if (withSets) region.add(node);
+    else region.append(node);
   }
 
   private regionNamed(name: string): RegionState {

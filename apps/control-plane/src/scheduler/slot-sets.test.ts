@@ -61,7 +61,8 @@ describe('levelFor', () => {
 
 describe('LevelSets', () => {
   it('holds a slot in every set up to its level, and moves it both ways', () => {
-    const sets = new LevelSets(wordsFor(40));
+    const sets = new LevelSets();
+    sets.grow(wordsFor(40));
     sets.move(33, -1, 5);
     expect([0, 1, 5].map((l) => hasBit(sets.atLeast(l), 33))).toEqual([true, true, true]);
     expect(hasBit(sets.atLeast(6), 33)).toBe(false);
@@ -74,13 +75,31 @@ describe('LevelSets', () => {
   });
 
   it('keeps its bits when it grows', () => {
-    const sets = new LevelSets(1);
+    const sets = new LevelSets();
+    sets.grow(1);
     sets.move(7, -1, 3);
+    expect(hasBit(sets.atLeast(3), 7)).toBe(true);
     sets.grow(3);
     sets.move(70, -1, 1);
     expect(hasBit(sets.atLeast(3), 7)).toBe(true);
     expect(hasBit(sets.atLeast(1), 70)).toBe(true);
     expect(sets.atLeast(1)).toHaveLength(3);
+  });
+
+  it('fills a whole region at once to the same sets as moving each slot', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1, max: LEVELS - 1 }), { maxLength: 100 }), (levels) => {
+        const filled = new LevelSets();
+        const moved = new LevelSets();
+        filled.grow(wordsFor(levels.length));
+        moved.grow(wordsFor(levels.length));
+        filled.move(0, -1, LEVELS - 1); // overwritten by the fill
+        filled.fill(levels);
+        levels.forEach((level, slot) => moved.move(slot, -1, level));
+        for (let l = 0; l <= LEVELS; l++) expect(filled.atLeast(l)).toEqual(moved.atLeast(l));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -40,38 +40,54 @@ export function levelFor(amount: number): number {
   return levelOf(amount - 1);
 }
 
-/** One set of slots per level: set L holds the slots whose level is L or more. */
+/**
+ * One set of slots per level: set L holds the slots whose level is L or more. All levels live in
+ * one array, a row of words per level, and a level's set is a view of its row made when first
+ * asked for: a fleet index built for one decision allocates two arrays per resource, not one
+ * per level.
+ */
 export class LevelSets {
-  private sets: SlotBits[];
-  private empty: SlotBits;
-
-  constructor(words: number) {
-    this.sets = Array.from({ length: LEVELS }, () => new Int32Array(words));
-    this.empty = new Int32Array(words);
-  }
+  private words = 0;
+  private rows = new Int32Array(0);
+  private views: Array<SlotBits | undefined> = [];
+  private none = new Int32Array(0);
 
   /** Grows every set to `words` words, keeping its bits. */
   grow(words: number): void {
-    this.sets = this.sets.map((set) => grown(set, words));
-    this.empty = new Int32Array(words);
-  }
-
-  clear(): void {
-    for (const set of this.sets) set.fill(0);
+    const rows = new Int32Array(LEVELS * words);
+    const old = this.words;
+    for (let l = 0; l < LEVELS && old > 0; l++) for (let w = 0; w < old; w++) rows[l * words + w] = this.rows[l * old + w]!;
+    this.rows = rows;
+    this.words = words;
+    this.views = [];
+    this.none = new Int32Array(words);
   }
 
   /** The slots at `level` or more: every eligible slot for level ≤ 0, none past the top. */
   atLeast(level: number): SlotBits {
-    if (level <= 0) return this.sets[0]!;
-    return level < LEVELS ? this.sets[level]! : this.empty;
+    if (level >= LEVELS) return this.none;
+    const l = level <= 0 ? 0 : level;
+    return (this.views[l] ??= this.rows.subarray(l * this.words, (l + 1) * this.words));
   }
 
   /** Moves a slot from level `from` to level `to`; -1 is "in no set" (the node takes no work). */
   move(slot: number, from: number, to: number): void {
-    const word = slot >>> 5;
+    const at = slot >>> 5;
     const bit = 1 << (slot & 31);
-    if (to > from) for (let l = from + 1; l <= to; l++) this.sets[l]![word]! |= bit;
-    else for (let l = to + 1; l <= from; l++) this.sets[l]![word]! &= ~bit;
+    if (to > from) for (let l = from + 1; l <= to; l++) this.rows[l * this.words + at]! |= bit;
+    else for (let l = to + 1; l <= from; l++) this.rows[l * this.words + at]! &= ~bit;
+  }
+
+  /**
+   * Sets at once, for a whole region: `levels[s]` is slot s's level (-1 for none). Each slot is
+   * put in its own level's row, and each row then takes in the one above it: O(slots + levels ×
+   * words) rather than a bit per level per slot.
+   */
+  fill(levels: readonly number[]): void {
+    const { rows, words } = this;
+    rows.fill(0);
+    for (let s = 0; s < levels.length; s++) if (levels[s]! >= 0) rows[levels[s]! * words + (s >>> 5)]! |= 1 << (s & 31);
+    for (let l = LEVELS - 2; l >= 0; l--) for (let w = 0; w < words; w++) rows[l * words + w]! |= rows[(l + 1) * words + w]!;
   }
 }
 
