@@ -1,7 +1,8 @@
 // The fleet as the control plane keeps it in memory: nodes indexed by region and by label, with
-// allocated resources updated as plans are applied, so a decision reads a few candidates instead
-// of rebuilding arrays from a snapshot. Decisions only read it (as a FleetView); `apply` and
-// `release` are the separate, explicit writes.
+// allocated resources updated as plans are applied, and each region's slot sets (slot-sets.ts)
+// kept in step, so a decision reads a few candidates instead of rebuilding arrays from a
+// snapshot. Decisions only read it (as a FleetView); `apply` and `release` are the separate,
+// explicit writes.
 import { DomainError } from '../domain/errors';
 import { grown, LevelSets, levelFor, levelOf, setBit, wordsFor, type SlotBits } from './slot-sets';
 import type {
@@ -61,7 +62,7 @@ class NodeState implements NodeView {
   failures: Map<string, number> | undefined = undefined;
   /** position in its region's `nodes`, which is its bit in the region's slot sets */
   slot = -1;
-  /** free CPU and memory on the fit-levels ladder; -1 when the node takes no work (not online, or degraded) */
+  /** free CPU and memory on the slot-sets ladder; -1 when the node takes no work (not online, or degraded) */
   cpuLevel = -1;
   memoryLevel = -1;
 
@@ -200,8 +201,8 @@ class RegionState implements RegionView {
     for (let slot = 0; slot < this.nodes.length; slot++) {
       const node = this.nodes[slot]!;
       node.slot = slot;
-      node.cpuLevel = cpuLevelOf(node);
-      node.memoryLevel = memoryLevelOf(node);
+      node.cpuLevel = freeLevel(node, node.cpuCapacity, node.cpuAllocated);
+      node.memoryLevel = freeLevel(node, node.memoryCapacity, node.memoryAllocated);
       cpu.push(node.cpuLevel);
       memory.push(node.memoryLevel);
       setBit(this.everySlot, slot);
@@ -213,8 +214,8 @@ class RegionState implements RegionView {
 
   /** Puts the node's slot at the levels its status and free CPU and memory call for. */
   refit(node: NodeState): void {
-    const cpu = cpuLevelOf(node);
-    const memory = memoryLevelOf(node);
+    const cpu = freeLevel(node, node.cpuCapacity, node.cpuAllocated);
+    const memory = freeLevel(node, node.memoryCapacity, node.memoryAllocated);
     if (cpu !== node.cpuLevel) this.cpu.move(node.slot, node.cpuLevel, cpu);
     if (memory !== node.memoryLevel) this.memory.move(node.slot, node.memoryLevel, memory);
     node.cpuLevel = cpu;
@@ -252,13 +253,9 @@ class RegionState implements RegionView {
   }
 }
 
-/** The node's free CPU on the slot-sets ladder; -1 when it takes no work (not online, or degraded). */
-function cpuLevelOf(node: NodeState): number {
-  return node.status === 'online' && !node.degraded ? levelOf(node.cpuCapacity - node.cpuAllocated) : -1;
-}
-
-function memoryLevelOf(node: NodeState): number {
-  return node.status === 'online' && !node.degraded ? levelOf(node.memoryCapacity - node.memoryAllocated) : -1;
+/** What is free of one resource, on the slot-sets ladder; -1 when the node takes no work (not online, or degraded). */
+function freeLevel(node: NodeState, capacity: number, allocated: number): number {
+  return node.status === 'online' && !node.degraded ? levelOf(capacity - allocated) : -1;
 }
 
 /** Whether `n` more placements of `r` (builds, when `kind` says so) fit on the node as it is booked now. */
@@ -423,11 +420,11 @@ export class FleetIndex implements FleetView {
       node.containerCount += n;
       if (plan.kind === 'build') node.runningBuilds += n;
       else node.replicas.set(plan.appId, node.replicasOf(plan.appId) + n);
+      region?.refit(node);
       // A node stays among the recent ones only while it could take one more of what it just
       // took: one that has just filled up is where the next request of that size does not fit,
       // and ranking it first only adds a rejection. (sched-quality: churn 1.017x of a full scan
       // before, 0.994x after; fill 0.979x and 0.977x; 28.8 and 23.6 nodes examined per placement.)
-      region?.refit(node);
       if (fitsMore(node, plan.kind, r, 1)) region?.touch(node, this.recentSize);
       else region?.forget(node);
     }
