@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDomainError } from '../domain/errors';
 import { FleetIndex } from './fleet-index';
-import { hasBit, levelFor, levelOf, popcount } from './slot-sets';
-import { fleetOf, NOW, nodeSnapshot, res } from './test-fleet';
+import { levelFor, levelOf, popcount } from './slot-sets';
+import { fleetOf, hasBit, NOW, nodeSnapshot, res } from './test-fleet';
 import type { NodeSnapshot, PlacementPlan } from './types';
 
 function plan(nodeIds: string[], overrides: Partial<PlacementPlan> = {}): PlacementPlan {

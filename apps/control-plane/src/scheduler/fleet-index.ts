@@ -158,12 +158,10 @@ class RegionState implements RegionView {
     this.append(node);
     this.reserve(this.nodes.length);
     this.intersections.clear();
-    const slot = this.nodes.length - 1;
-    node.slot = slot;
+    this.seat(node, this.nodes.length - 1);
+    // In no level set yet: the refit moves it up from none to its levels.
     node.cpuLevel = -1;
     node.memoryLevel = -1;
-    setBit(this.everySlot, slot);
-    for (const label of node.labels) setBit(this.labelSet(label), slot);
     this.refit(node);
   }
 
@@ -200,13 +198,11 @@ class RegionState implements RegionView {
     const memory: number[] = [];
     for (let slot = 0; slot < this.nodes.length; slot++) {
       const node = this.nodes[slot]!;
-      node.slot = slot;
+      this.seat(node, slot);
       node.cpuLevel = freeLevel(node, node.cpuCapacity, node.cpuAllocated);
       node.memoryLevel = freeLevel(node, node.memoryCapacity, node.memoryAllocated);
       cpu.push(node.cpuLevel);
       memory.push(node.memoryLevel);
-      setBit(this.everySlot, slot);
-      for (const label of node.labels) setBit(this.labelSet(label), slot);
     }
     this.cpu.fill(cpu);
     this.memory.fill(memory);
@@ -220,6 +216,13 @@ class RegionState implements RegionView {
     if (memory !== node.memoryLevel) this.memory.move(node.slot, node.memoryLevel, memory);
     node.cpuLevel = cpu;
     node.memoryLevel = memory;
+  }
+
+  /** Gives the node its slot, and sets its bit in the set of every slot and in its labels' sets. */
+  private seat(node: NodeState, slot: number): void {
+    node.slot = slot;
+    setBit(this.everySlot, slot);
+    for (const label of node.labels) setBit(this.labelSet(label), slot);
   }
 
   private labelSet(label: string): SlotBits {
@@ -240,7 +243,7 @@ class RegionState implements RegionView {
   }
 
   /** Makes room for `slots` nodes in every set; grows by doubling, so adds one by one stay cheap. */
-  reserve(slots: number): void {
+  private reserve(slots: number): void {
     const needed = wordsFor(slots);
     if (needed <= this.words) return;
     const words = Math.max(needed, this.words * 2);

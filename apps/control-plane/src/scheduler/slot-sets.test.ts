@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasBit, LevelSets, levelFor, levelOf, LEVELS, popcount, setBit, slotOf, wordsFor } from './slot-sets';
+import { LevelSets, levelFor, levelOf, LEVELS, popcount, setBit, slotOf, wordsFor } from './slot-sets';
+import { hasBit } from './test-fleet';
 
 const amount = fc.oneof(fc.integer({ min: 0, max: 300_000 }), fc.double({ min: 0, max: 300_000, noNaN: true }), fc.constantFrom(0, 0.5, 1, 2 ** 24, 2 ** 24 + 1, 1e12));
 

@@ -100,10 +100,6 @@ export function setBit(bits: SlotBits, slot: number): void {
   bits[slot >>> 5]! |= 1 << (slot & 31);
 }
 
-export function hasBit(bits: SlotBits, slot: number): boolean {
-  return (bits[slot >>> 5]! & (1 << (slot & 31))) !== 0;
-}
-
 /** A copy of `bits` in `words` words. */
 export function grown(bits: SlotBits, words: number): SlotBits {
   const out = new Int32Array(words);

@@ -61,6 +61,11 @@ export function viewOf(fleet: FleetIndex, id: string): NodeView {
   return node;
 }
 
+/** Whether a slot set holds `slot`. */
+export function hasBit(bits: Int32Array, slot: number): boolean {
+  return (bits[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+}
+
 /**
  * The same fleet with slot sets that rule nothing out: the scan lands on every slot, and a failure
  * runs the chain on every node. Plans made on it are what the scheduler decides without the sets.
